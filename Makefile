@@ -1,0 +1,42 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test browser lint clean
+
+# The stamps re-run pip only when the dependency list changes.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-app: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-app
+
+## run: install, migrate the SQLite database, seed demo data, serve on $(HOST):$(PORT)
+run: export PORTAL_ENV ?= development
+run: $(VENV)/.installed-app
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: install what the tests need (Chromium included where possible) and run them all
+test: $(VENV)/.installed-test browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+browser: $(VENV)/.installed-test
+	scripts/ensure-browser $(BIN)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache *.egg-info

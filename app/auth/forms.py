@@ -1,0 +1,33 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+# Longer than any real address or passphrase, short enough that nobody makes us
+# hash a megabyte.
+USERNAME_MAX = 254
+PASSWORD_MAX = 1024
+
+
+class SignInForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[
+            InputRequired("Enter your username (your email address)."),
+            Length(max=USERNAME_MAX, message=f"A username has at most {USERNAME_MAX} characters."),
+        ],
+        render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Enter your password."),
+            Length(max=PASSWORD_MAX, message=f"A password has at most {PASSWORD_MAX} characters."),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class SignOutForm(FlaskForm):
+    submit = SubmitField("Sign out")

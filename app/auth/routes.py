@@ -1,0 +1,80 @@
+import logging
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.auth import bp
+from app.auth.forms import SignInForm
+from app.extensions import db, limiter
+from app.services import clock
+from app.services.audit import record_event
+from app.services.auth import authenticate
+from app.web.access import SIGNED_IN, allow, public
+from app.web.urls import safe_next_path
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_FAILED = (
+    "Your username or password is not right, or your account is not active yet. "
+    "Check them and try again; after several failed tries, wait a few minutes first."
+)
+SIGN_IN_ERROR = "Error logging in, please try again later."
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+@public
+def login():
+    form = SignInForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(url_for("home.index"))
+        form.next.data = safe_next_path(request.args.get("next"))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+    try:
+        attempt = authenticate(form.username.data, form.password.data, now=clock.utcnow())
+        if not attempt.succeeded:
+            record_event(
+                "login.failed",
+                actor=attempt.user,
+                details={"username": form.username.data[:254], "reason": attempt.reason},
+                ip=request.remote_addr,
+            )
+            db.session.commit()
+            flash(SIGN_IN_FAILED, "error")
+            return render_template("auth/login.html", form=form), 401
+        record_event("login.succeeded", actor=attempt.user, ip=request.remote_addr)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("sign-in failed on the server side")
+        flash(SIGN_IN_ERROR, "error")
+        return render_template("auth/login.html", form=form), 503
+
+    # A fresh session: nothing from before sign-in is carried into it.
+    session.clear()
+    session.permanent = True
+    login_user(attempt.user)
+    return redirect(safe_next_path(form.next.data) or url_for("home.index"))
+
+
+@bp.route("/logout", methods=["POST"])
+@allow(*SIGNED_IN)
+def logout():
+    user = current_user._get_current_object()
+    # Rotating the token ends this session everywhere, even if a copy of the
+    # cookie survives somewhere.
+    user.rotate_session_token()
+    record_event("logout", actor=user, ip=request.remote_addr)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.login"))

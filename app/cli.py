@@ -1,0 +1,40 @@
+"""Command-line tasks: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi seed-demo`."""
+
+import click
+from flask import Flask
+
+from app.extensions import db
+from app.services.accounts import AccountError, create_activated_staff
+from app.services.audit import record_event
+from app.services.demo import seed_demo
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option(
+        "--password",
+        help="The new admin's password (at least 12 characters). Prompted for when omitted.",
+    )
+    def create_admin(email: str, password: str | None) -> None:
+        """Create an activated admin account that can sign in straight away."""
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_activated_staff(email, password, role="admin")
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+        record_event(
+            "staff.created", subject=user, details={"role": "admin", "via": "command line"}
+        )
+        db.session.commit()
+        click.echo(f"Created admin {user.email}. They can sign in now.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create the demo centres and users (safe to run again) and print the sign-ins."""
+        sign_ins = seed_demo()
+        db.session.commit()
+        click.echo("Demo sign-ins:")
+        for sign_in in sign_ins:
+            click.echo(f"  {sign_in.role:<7} {sign_in.email:<32} {sign_in.note}")

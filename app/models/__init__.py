@@ -1,0 +1,7 @@
+"""The data model: one module per aggregate, all imported here for Alembic."""
+
+from app.models.centre import Centre
+from app.models.event import Event
+from app.models.user import ROLES, User
+
+__all__ = ["ROLES", "Centre", "Event", "User"]

@@ -1,0 +1,38 @@
+"""Exam centres."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime
+from app.services.clock import utcnow
+
+
+class Centre(db.Model):
+    """An exam centre: the unit that is entered for exams and receives releases."""
+
+    __tablename__ = "centres"
+    __table_args__ = (
+        CheckConstraint("number = upper(number)", name="number_upper_case"),
+        CheckConstraint("zone BETWEEN 1 AND 6", name="zone_1_to_6"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    town: Mapped[str] = mapped_column(String(100), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    zone: Mapped[int] = mapped_column(SmallInteger)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Centre {self.number}>"

@@ -1,0 +1,53 @@
+"""The figures on the admin's Home page."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Centre, Event, User
+
+RECENT = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class AdminDashboard:
+    centres: int
+    deleted_centres: int
+    centre_users: int
+    activated_centre_users: int
+    staff_users: int
+    sign_ins_last_24h: int
+    recent_sign_ins: list[Event]
+
+
+def admin_dashboard(*, now: datetime, recent_limit: int = 10) -> AdminDashboard:
+    """Count centres and users, and list the latest sign-ins from the Event Logs."""
+    centre_counts = db.session.execute(
+        select(
+            func.count().filter(Centre.deleted_at.is_(None)),
+            func.count().filter(Centre.deleted_at.is_not(None)),
+        )
+    ).one()
+    user_counts = db.session.execute(
+        select(
+            func.count().filter(User.role == "centre"),
+            func.count().filter(User.role == "centre", User.activated_at.is_not(None)),
+            func.count().filter(User.role != "centre"),
+        )
+    ).one()
+    sign_ins = select(Event).where(Event.action == "login.succeeded")
+    return AdminDashboard(
+        centres=centre_counts[0],
+        deleted_centres=centre_counts[1],
+        centre_users=user_counts[0],
+        activated_centre_users=user_counts[1],
+        staff_users=user_counts[2],
+        sign_ins_last_24h=db.session.scalar(
+            select(func.count()).select_from(sign_ins.where(Event.at >= now - RECENT).subquery())
+        ),
+        recent_sign_ins=list(
+            db.session.scalars(sign_ins.order_by(Event.at.desc()).limit(recent_limit))
+        ),
+    )

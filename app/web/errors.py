@@ -1,0 +1,86 @@
+"""Friendly error pages; an unexpected error gets a reference that is also logged."""
+
+import logging
+import secrets
+
+from flask import Flask, g, render_template
+from flask_login import AnonymousUserMixin
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Something was wrong with that request", "Please go back and try again."),
+    403: (
+        "You do not have access to this page",
+        "Your account cannot open this page. If you think it should, contact support.",
+    ),
+    404: (
+        "Page not found",
+        "There is no page at this address. Check it, or use the menu to find what you need.",
+    ),
+    405: ("That action is not available here", "Please go back and use the page's buttons."),
+    413: (
+        "That upload is too large",
+        "The file or form you sent is larger than this site accepts. Please send a smaller one.",
+    ),
+    429: (
+        "Too many attempts",
+        "You have tried this too many times in a short while. Please wait a minute and try again.",
+    ),
+}
+
+
+def new_error_reference() -> str:
+    return secrets.token_hex(4).upper()
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return (
+            render_template(
+                "errors/error.html",
+                code=400,
+                title="This form has expired",
+                message="The page was open too long or was sent without its security token. "
+                "Please reload the page and try again.",
+            ),
+            400,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code >= 500:
+            return server_error(error)
+        title, message = MESSAGES.get(error.code, (error.name, error.description))
+        response = app.make_response(
+            (
+                render_template("errors/error.html", code=error.code, title=title, message=message),
+                error.code,
+            )
+        )
+        # Keep what the exception says in headers: Retry-After (429), Allow (405).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        reference = new_error_reference()
+        original = getattr(error, "original_exception", None) or error
+        log.error(
+            "Unexpected error, reference %s",
+            reference,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        if "_login_user" not in g:
+            # Flask-Login's template context loads the user from the database,
+            # which may be what just failed: render this page as anonymous.
+            g._login_user = AnonymousUserMixin()
+        return (
+            render_template("errors/500.html", code=500, reference=reference),
+            500,
+        )

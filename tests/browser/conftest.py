@@ -1,0 +1,119 @@
+"""Browser fixtures: the app served on a free loopback port, driven by real Chromium.
+
+Chromium is found at $CHROMIUM_PATH, else Debian's `chromium` on the PATH, else
+Playwright's own download (`playwright install chromium`). Under CI=true a
+missing browser fails the run; elsewhere the browser tests are skipped with the
+reason, and `make test` prints how to install one.
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=_chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
+    except PlaywrightError as error:
+        playwright.stop()
+        first_line = error.message.splitlines()[0]
+        reason = f"no Chromium to drive ({first_line}); `make test` installs one"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab that fails the test on a JS error, a CSP violation, or a
+    failed stylesheet, script or image. (A page itself may answer 4xx on purpose,
+    a failed sign-in say: tests check those statuses themselves.)"""
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    problems = []
+
+    def on_console(message):
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(message.text)
+
+    def on_response(response):
+        if response.status >= 400 and response.request.resource_type != "document":
+            problems.append(f"{response.status} for {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", on_response)
+    yield page
+    context.close()
+    assert problems == [], f"the browser reported errors: {problems}"
+
+
+@pytest.fixture
+def sign_in(page):
+    def sign_in(email: str, password: str = PASSWORD) -> None:
+        page.goto("/login")
+        page.get_by_label("Username").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+
+    return sign_in
+
+
+@pytest.fixture
+def axe_check(page):
+    """Run axe on the current page; fail on any serious or critical violation."""
+    axe = Axe()
+
+    def check(where: str) -> None:
+        results = axe.run(page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], f"accessibility problems on {where}: {bad}"
+
+    return check

@@ -1,0 +1,222 @@
+"""Fixtures for the whole suite.
+
+- `app`: one application for the session, its schema built by running the Alembic
+  migrations (SQLite in a temporary folder, or TEST_DATABASE_URL when set).
+- `db`: used by every test (autouse). Runs the test inside an app context and
+  afterwards deletes every row, so each test starts from an empty database. We
+  clean up rather than roll back a wrapping transaction so that the code under
+  test commits for real, as it does in production.
+- `client`, `csrf_token(client)`, `login_as(role)`: a Flask test client, the
+  CSRF token its pages carry, and a signed-in session for a new user of a role.
+- `make_centre(**overrides)`, `make_user(**overrides)`: factories that commit.
+- `clock`: stops the app's clock at a known moment; `clock.advance(minutes=2)`.
+- `make_app(**config)`: a second app on the same database, for tests that need
+  a route of their own (routes cannot be added once an app has served).
+"""
+
+import itertools
+import os
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+from app.extensions import limiter
+from app.models import Centre, User
+from app.services import clock as app_clock
+from app.services import passwords
+
+PASSWORD = "correct horse battery staple"
+
+
+def _database_url(tmp_path_factory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal-test.db'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return _database_url(tmp_path_factory)
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Tests run inside an app context (the `db` fixture); without this, requests
+    would share it, and with it `g` (the signed-in user, the CSRF token) and the
+    database session. After each request the test's own session ends its
+    transaction (a rollback: tests commit what they set up), so what the test
+    reads next is what the request stored, not an older snapshot.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            _db.session.rollback()
+        return response
+
+
+def _new_app(database_url: str, **config):
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **config})
+    app.test_client_class = FreshContextClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = _new_app(database_url)
+    with app.app_context():
+        # Start from nothing, even on a reused PostgreSQL database, then migrate.
+        existing = sa.MetaData()
+        existing.reflect(_db.engine)
+        existing.drop_all(_db.engine)
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build another app on the same database, with config overrides."""
+
+    def build(**config):
+        return _new_app(database_url, **config)
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    with app.app_context():
+        limiter.reset()
+        yield _db
+        _db.session.remove()
+        with _db.engine.begin() as connection:
+            for table in reversed(_db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token_of(client, path: str = "/login") -> str:
+    """The CSRF token of the client's session, as a page would give it to a form."""
+    page = client.get(path, follow_redirects=True)
+    match = _CSRF_IN_PAGE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf_token():
+    return csrf_token_of
+
+
+_numbers = itertools.count(1)
+
+
+def _end_snapshot(db) -> None:
+    """End the test session's read transaction before writing.
+
+    On SQLite (WAL) a transaction that has read cannot write once another
+    connection, such as the browser tests' server, has written since. Tests
+    commit everything they set up, so nothing is lost.
+    """
+    db.session.rollback()
+
+
+@pytest.fixture
+def make_centre(db):
+    def make(**overrides) -> Centre:
+        n = next(_numbers)
+        values = {
+            "number": f"TC{n:04d}",
+            "name": f"Test Centre {n}",
+            "country": "GB",
+            "town": "Cambridge",
+            "timezone": "Europe/London",
+            "zone": 3,
+        }
+        values.update(overrides)
+        _end_snapshot(db)
+        centre = Centre(**values)
+        db.session.add(centre)
+        db.session.commit()
+        db.session.refresh(centre)
+        return centre
+
+    return make
+
+
+@pytest.fixture
+def make_user(db, make_centre):
+    def make(
+        role: str = "centre", *, activated: bool = True, password: str = PASSWORD, **overrides
+    ) -> User:
+        n = next(_numbers)
+        values = {"email": f"user{n}@example.com", "role": role}
+        if role == "centre" and "centre" not in overrides:
+            values["centre"] = make_centre()
+        if activated:
+            values["password_hash"] = passwords.hash_password(password)
+            values["activated_at"] = datetime.now(UTC) - timedelta(days=1)
+        else:
+            values["pin"] = f"PIN{n:05d}"
+        values.update(overrides)
+        _end_snapshot(db)
+        user = User(**values)
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Sign the `client` in as a new activated user of `role`; returns the user."""
+
+    def login(role: str, **overrides) -> User:
+        user = make_user(role, **overrides)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.session_token
+            session["_fresh"] = True
+        return user
+
+    return login
+
+
+class FrozenClock:
+    def __init__(self, monkeypatch, start: datetime):
+        self._monkeypatch = monkeypatch
+        self.set(start)
+
+    @property
+    def now(self) -> datetime:
+        return app_clock.fixed_now
+
+    def set(self, moment: datetime) -> None:
+        self._monkeypatch.setattr(app_clock, "fixed_now", moment)
+
+    def advance(self, **delta) -> datetime:
+        self.set(self.now + timedelta(**delta))
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return FrozenClock(monkeypatch, datetime(2026, 6, 1, 8, 0, tzinfo=UTC))

@@ -1,0 +1,74 @@
+"""Home: the admin's figures and a centre user's honest empty state."""
+
+from datetime import timedelta
+
+from app.extensions import db as _db
+from app.services.audit import record_event
+
+
+def test_admin_sees_real_counts(client, login_as, make_centre, make_user, clock):
+    admin = login_as("admin")
+    live = make_centre(name="Live Centre")
+    make_centre(name="Gone Centre", deleted_at=clock.now)
+    make_user("centre", centre=live)
+    make_user("centre", centre=live, activated=False)
+    make_user("centre", centre=live, activated=False)
+    make_user("tp")
+    page = client.get("/").get_data(as_text=True)
+    assert '<p class="figure">1</p>\n      <p>centres (1 deleted not counted)</p>' in page
+    assert '<p class="figure">3</p>\n      <p>centre users, 1 activated</p>' in page
+    assert '<p class="figure">2</p>\n      <p>staff accounts</p>' in page
+    assert admin.email in page
+
+
+def test_admin_sees_recent_sign_ins_from_the_event_log(client, login_as, make_user, clock):
+    login_as("admin")
+    officer = make_user("centre", email="officer@example.com")
+    record_event("login.succeeded", actor=officer, ip="198.51.100.4")
+    clock.advance(hours=25)
+    record_event("login.succeeded", actor=officer, ip="198.51.100.5")
+    record_event(
+        "login.failed", actor=officer, ip="198.51.100.6", details={"reason": "bad_password"}
+    )
+    _db.session.commit()
+    clock.advance(hours=1)
+
+    page = client.get("/").get_data(as_text=True)
+    assert '<p class="figure">1</p>\n      <p>sign-ins in the last 24 hours</p>' in page
+    table = page.split('id="recent-sign-ins"', 1)[1]
+    assert table.count("officer@example.com") == 2
+    assert "198.51.100.5" in table and "198.51.100.4" in table
+    assert "198.51.100.6" not in table  # a failure is not a sign-in
+    assert table.index("198.51.100.5") < table.index("198.51.100.4")  # newest first
+    assert (clock.now - timedelta(hours=1)).strftime("%d %b %Y %H:%M") in table
+
+
+def test_admin_empty_state(client, login_as):
+    login_as("admin")
+    assert "Nobody has signed in yet." in client.get("/").get_data(as_text=True)
+
+
+def test_centre_user_sees_their_centre_and_an_honest_empty_state(client, login_as, make_centre):
+    centre = make_centre(number="IN301", name="Delhi Public School – Rohini")
+    login_as("centre", centre=centre)
+    page = client.get("/").get_data(as_text=True)
+    assert "<h1>IN301 – Delhi Public School – Rohini</h1>" in page
+    assert "Nothing has been released to your centre yet." in page
+    assert "centre users" not in page  # none of the admin's figures
+
+
+def test_user_of_a_deleted_centre_sees_a_notice_and_nothing_else(
+    client, login_as, make_centre, clock
+):
+    centre = make_centre(deleted_at=clock.now)
+    login_as("centre", centre=centre)
+    page = client.get("/").get_data(as_text=True)
+    assert "Your centre is not active on this portal at the moment" in page
+    assert "Your resources" not in page
+
+
+def test_resource_producer_home(client, login_as):
+    login_as("tp")
+    page = client.get("/").get_data(as_text=True)
+    assert "You are signed in as a resource producer (Admin - TP)." in page
+    assert "Uploading and managing resources is not open on this portal yet." in page

@@ -1,0 +1,109 @@
+"""The command-line tasks: create-admin and seed-demo."""
+
+from sqlalchemy import func, select
+
+from app.models import Centre, Event, User
+from app.services import passwords
+from app.services.demo import DEMO_PASSWORD
+
+
+def test_create_admin_with_a_password(app, db):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "New.Admin@Example.com", "--password", "a long enough password"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created admin new.admin@example.com. They can sign in now." in result.output
+    user = db.session.scalar(select(User).where(User.email == "new.admin@example.com"))
+    assert user.role == "admin"
+    assert user.activated_at is not None
+    assert passwords.verify_password(user.password_hash, "a long enough password")
+    event = db.session.scalar(select(Event).where(Event.action == "staff.created"))
+    assert event.subject_id == user.id
+    assert "a long enough password" not in str(event.details)
+
+
+def test_create_admin_prompts_for_the_password(app, db):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "prompted@example.com"],
+        input="typed at the prompt\ntyped at the prompt\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "prompted@example.com"))
+    assert passwords.verify_password(user.password_hash, "typed at the prompt")
+
+
+def test_create_admin_refuses_a_duplicate(app, db, make_user):
+    existing = make_user("centre", email="taken@example.com")
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "TAKEN@example.com", "--password", "a long enough password"]
+    )
+    assert result.exit_code == 1
+    assert "That email address is already in use." in result.output
+    assert db.session.get(User, existing.id).role == "centre"
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_create_admin_refuses_bad_input(app, db):
+    runner = app.test_cli_runner()
+    short = runner.invoke(args=["create-admin", "a@example.com", "--password", "short"])
+    assert short.exit_code == 1
+    assert "The password must have at least 12 characters." in short.output
+    bad = runner.invoke(
+        args=["create-admin", "not-an-email", "--password", "a long enough password"]
+    )
+    assert bad.exit_code == 1
+    assert "'not-an-email' is not an email address" in bad.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def snapshot(db):
+    centres = db.session.execute(
+        select(Centre.number, Centre.name, Centre.timezone, Centre.deleted_at).order_by(
+            Centre.number
+        )
+    ).all()
+    users = db.session.execute(
+        select(User.email, User.role, User.pin, User.password_hash, User.activated_at).order_by(
+            User.email
+        )
+    ).all()
+    return centres, users
+
+
+def test_seed_demo_is_varied_and_idempotent(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    before = snapshot(db)
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    db.session.rollback()
+    assert snapshot(db) == before
+    assert first.output == second.output
+
+    centres = list(db.session.scalars(select(Centre)))
+    assert len(centres) >= 20
+    assert len({c.country for c in centres}) >= 6
+    assert len({c.timezone for c in centres}) >= 3
+    assert len({c.zone for c in centres}) >= 4
+    assert any(not name.isascii() for name in (c.name for c in centres))
+    users = list(db.session.scalars(select(User)))
+    assert {u.role for u in users} == {"admin", "tp", "centre"}
+    assert any(u.role == "centre" and u.activated_at for u in users)
+    assert any(u.role == "centre" and u.activated_at is None and u.pin for u in users)
+    assert f"admin@example.com                password {DEMO_PASSWORD}" in first.output
+
+
+def test_printed_demo_sign_ins_work(app, client, csrf_token, db):
+    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
+    for line in output.splitlines()[1:]:
+        role, email, note = line.split(None, 2)
+        if not note.startswith("password"):
+            continue
+        fresh = app.test_client()
+        response = fresh.post(
+            "/login",
+            data={"username": email, "password": DEMO_PASSWORD, "csrf_token": csrf_token(fresh)},
+        )
+        assert response.status_code == 302, email
+        assert email in fresh.get("/").get_data(as_text=True)

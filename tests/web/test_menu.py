@@ -1,0 +1,64 @@
+"""The main menu: one definition, shown by role, a section only once its pages exist."""
+
+import re
+
+from flask import Blueprint
+
+from app.web.access import allow
+from app.web.menu import MENU
+
+
+def menu_links(html: str) -> list[str]:
+    nav = html.split('<nav class="main-menu"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r"<(?:a href=\"[^\"]*\"[^>]*|summary[^>]*)>([^<]+)</", nav)
+
+
+def test_menu_is_one_definition_in_the_seed_order():
+    assert [section.title for section in MENU] == [
+        "Home",
+        "Admin - TP",
+        "Admin",
+        "Releases",
+        "Reports",
+        "Key Times",
+        "Errors",
+    ]
+    assert [p.title for p in MENU[2].pages] == [
+        "Manage Centres",
+        "E-mail Templates",
+        "Users",
+        "Help Document Upload",
+    ]
+
+
+def test_only_built_sections_show(client, login_as):
+    for role in ("admin", "tp", "centre"):
+        login_as(role)
+        assert menu_links(client.get("/").get_data(as_text=True)) == ["Home"], role
+
+
+def test_no_menu_when_signed_out(client):
+    assert '<nav class="main-menu"' not in client.get("/login").get_data(as_text=True)
+
+
+def test_a_section_appears_for_its_roles_once_a_page_exists(make_app, make_user):
+    app = make_app()
+    admin = Blueprint("admin", __name__)
+    admin.add_url_rule("/admin/users", "users", allow("admin")(lambda: "users"))
+    app.register_blueprint(admin)
+    client = app.test_client()
+
+    for role, expected in (
+        ("admin", ["Home", "Admin", "Users"]),
+        ("tp", ["Home"]),
+        ("centre", ["Home"]),
+    ):
+        user = make_user(role)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.session_token
+        assert menu_links(client.get("/").get_data(as_text=True)) == expected, role
+
+
+def test_current_page_is_marked(client, login_as):
+    login_as("admin")
+    assert '<a href="/" aria-current="page">Home</a>' in client.get("/").get_data(as_text=True)
