@@ -1,17 +1,26 @@
 """The Secure Release Portal: create_app() builds the Flask application."""
 
 import logging
-import sqlite3
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from flask import Flask
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import database  # noqa: F401  (registers the SQLite connection settings)
+from app.auth import bp as auth_bp
+from app.cli import register_cli
 from app.config import Config, ConfigError, development_secret_key
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+from app.home import bp as home_bp
+from app.models import User
 from app.services import passwords
+from app.services.clock import utcnow
+from app.web.access import guard_request
+from app.web.auditing import audit_requests
+from app.web.errors import register_error_handlers
+from app.web.menu import menu_for
+from app.web.security import add_security_headers
 
 
 def create_app(config_class: type = Config, overrides: dict | None = None) -> Flask:
@@ -37,8 +46,6 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     passwords.configure(app.config["ARGON2_PROFILE"])
     _init_extensions(app)
     _register_web(app)
-
-    from app.cli import register_cli
 
     register_cli(app)
     return app
@@ -68,59 +75,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
 
-    from app.models import User
-
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
         return db.session.scalar(db.select(User).where(User.session_token == session_token))
 
 
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, connection_record) -> None:
-    """SQLite: WAL, a busy timeout, foreign keys, and transactions SQLAlchemy controls.
-
-    pysqlite's own implicit BEGIN is switched off (isolation_level=None) and
-    SQLAlchemy emits BEGIN itself (below), so SAVEPOINT and BEGIN IMMEDIATE work
-    as documented.
-    """
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _begin_sqlite(connection) -> None:
-    """Open SQLite transactions; IMMEDIATE (taking the write lock) for requests that write.
-
-    A deferred transaction that reads and then writes fails at once with
-    "database is locked" if another process wrote in between (WAL snapshots
-    cannot be upgraded). Requests that change things (POST and friends) take
-    the write lock up front instead, waiting up to busy_timeout for it; page
-    views stay deferred, so reads never wait for each other.
-    """
-    if connection.dialect.name != "sqlite":
-        return
-    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
-
-
 def _register_web(app: Flask) -> None:
-    from flask_login import current_user
-
-    from app.auth import bp as auth_bp
-    from app.home import bp as home_bp
-    from app.services.clock import utcnow
-    from app.web.access import guard_request
-    from app.web.errors import register_error_handlers
-    from app.web.menu import menu_for
-    from app.web.security import add_security_headers
-
     app.before_request(guard_request)
+    audit_requests(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     register_error_handlers(app)

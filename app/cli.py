@@ -31,8 +31,18 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Created admin {user.email}. They can sign in now.")
 
     @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
+    @click.option(
+        "--force",
+        is_flag=True,
+        help="Seed even though PORTAL_ENV is not development (never on a live portal).",
+    )
+    def seed_demo_command(force: bool) -> None:
         """Create the demo centres and users (safe to run again) and print the sign-ins."""
+        if app.config["ENV_NAME"] not in ("development", "test") and not force:
+            raise click.ClickException(
+                "seed-demo creates accounts whose password is public. It runs only with "
+                "PORTAL_ENV=development (as `make run` sets), or with --force."
+            )
         sign_ins = seed_demo()
         db.session.commit()
         click.echo("Demo sign-ins:")

@@ -107,3 +107,12 @@ def test_printed_demo_sign_ins_work(app, client, csrf_token, db):
         )
         assert response.status_code == 302, email
         assert email in fresh.get("/").get_data(as_text=True)
+
+
+def test_seed_demo_refuses_a_production_app(make_app, db):
+    app = make_app(ENV_NAME="production")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "It runs only with PORTAL_ENV=development" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

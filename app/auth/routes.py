@@ -9,7 +9,7 @@ from app.auth.forms import SignInForm
 from app.extensions import db, limiter
 from app.services import clock
 from app.services.audit import record_event
-from app.services.auth import authenticate
+from app.services.auth import sign_in
 from app.web.access import SIGNED_IN, allow, public
 from app.web.urls import safe_next_path
 
@@ -39,24 +39,15 @@ def login():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
     try:
-        attempt = authenticate(form.username.data, form.password.data, now=clock.utcnow())
-        if not attempt.succeeded:
-            record_event(
-                "login.failed",
-                actor=attempt.user,
-                details={"username": form.username.data[:254], "reason": attempt.reason},
-                ip=request.remote_addr,
-            )
-            db.session.commit()
-            flash(SIGN_IN_FAILED, "error")
-            return render_template("auth/login.html", form=form), 401
-        record_event("login.succeeded", actor=attempt.user, ip=request.remote_addr)
-        db.session.commit()
+        attempt = sign_in(form.username.data, form.password.data, now=clock.utcnow())
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("sign-in failed on the server side")
         flash(SIGN_IN_ERROR, "error")
         return render_template("auth/login.html", form=form), 503
+    if not attempt.succeeded:
+        flash(SIGN_IN_FAILED, "error")
+        return render_template("auth/login.html", form=form), 401
 
     # A fresh session: nothing from before sign-in is carried into it.
     session.clear()
@@ -72,7 +63,7 @@ def logout():
     # Rotating the token ends this session everywhere, even if a copy of the
     # cookie survives somewhere.
     user.rotate_session_token()
-    record_event("logout", actor=user, ip=request.remote_addr)
+    record_event("logout")
     db.session.commit()
     logout_user()
     session.clear()

@@ -1,5 +1,13 @@
-"""Writing the Event Logs."""
+"""Writing the Event Logs.
 
+The web layer says who is acting and from where once per request
+(`set_audit_context`); service functions then record events without passing
+the request around. The command line acts as nobody, from nowhere.
+"""
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from app.extensions import db
@@ -7,15 +15,44 @@ from app.models import Event, User
 from app.services.clock import utcnow
 
 
+def _nobody() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    # Called only when an event is recorded, so that requests that record
+    # nothing never load the signed-in user for it.
+    actor: Callable[[], User | None] = _nobody
+    ip: str | None = None
+
+
+_NOBODY = AuditContext()
+_context: ContextVar[AuditContext] = ContextVar("audit_context", default=_NOBODY)
+
+
+def set_audit_context(actor: Callable[[], User | None], ip: str | None) -> None:
+    """Say who the events recorded from now on are by, and from which address."""
+    _context.set(AuditContext(actor, ip))
+
+
+def clear_audit_context() -> None:
+    _context.set(_NOBODY)
+
+
 def record_event(
     action: str,
     *,
-    actor: User | None = None,
     subject: Any = None,
     details: dict | None = None,
-    ip: str | None = None,
+    actor: User | None = None,
 ) -> Event:
-    """Add an Event to the session (the caller commits it with the change it records)."""
+    """Add an Event to the session; the caller commits it with the change it records.
+
+    `actor` defaults to whoever the request is acting for.
+    """
+    context = _context.get()
+    actor = actor if actor is not None else context.actor()
     event = Event(
         at=utcnow(),
         action=action,
@@ -24,7 +61,7 @@ def record_event(
         subject_type=type(subject).__name__ if subject is not None else None,
         subject_id=getattr(subject, "id", None),
         details=details or {},
-        ip=ip,
+        ip=context.ip,
     )
     db.session.add(event)
     return event

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import User
 from app.services import passwords
+from app.services.audit import record_event
 
 # After this many consecutive failures an account waits before the next try...
 LOCKOUT_THRESHOLD = 5
@@ -32,8 +33,9 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+def find_user_by_email(email: str, *, for_update: bool = False) -> User | None:
+    query = select(User).where(User.email == normalise_email(email))
+    return db.session.scalar(query.with_for_update() if for_update else query)
 
 
 def lockout_wait(failed_logins: int) -> timedelta | None:
@@ -48,35 +50,58 @@ def is_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
-def authenticate(email: str, password: str, *, now: datetime) -> SignInAttempt:
-    """Check a username and password, updating the user's failure count and lock.
+def sign_in(email: str, password: str, *, now: datetime) -> SignInAttempt:
+    """Check a username and password, count the attempt, and write the Event.
 
-    Every path verifies one argon2 hash, so the time taken does not say whether
-    the account exists. Attempts during a lock do not extend it: the wait is
-    bounded by LOCKOUT_LONGEST_WAIT whatever an attacker does. Flushes, never commits.
+    The attempt is counted as a failure *before* the password is checked, in a
+    short transaction that locks the user's row; a success then clears the
+    count. So parallel guesses cannot slip past the lockout (each one is
+    counted before it is tried), and no lock is held while argon2 runs. Every
+    path checks exactly one hash, so the time taken does not tell whether the
+    account exists. Tries during a wait do not extend it.
+
+    Sign-in is the one operation that commits by itself, in these steps; the
+    caller commits nothing.
     """
-    user = find_user_by_email(email)
-    if user is None:
-        passwords.verify_password(None, password)
-        return SignInAttempt(None, "unknown_user")
-    if user.activated_at is None or user.password_hash is None:
-        passwords.verify_password(None, password)
-        return SignInAttempt(user, "not_activated")
-    if is_locked(user, now):
-        passwords.verify_password(None, password)
-        return SignInAttempt(user, "locked")
-
-    if not passwords.verify_password(user.password_hash, password):
+    user = find_user_by_email(email, for_update=True)
+    refusal = _refusal(user, now)
+    stored_hash = None
+    if refusal is None:
+        stored_hash = user.password_hash
         user.failed_logins += 1
         wait = lockout_wait(user.failed_logins)
         user.locked_until = now + wait if wait else None
-        db.session.flush()
-        return SignInAttempt(user, "bad_password")
+    db.session.commit()
 
+    # Refused attempts hash too (stored_hash is None: a dummy is checked).
+    password_ok = passwords.verify_password(stored_hash, password)
+    if refusal is not None or not password_ok:
+        attempt = SignInAttempt(user, refusal or "bad_password")
+        record_event(
+            "login.failed",
+            subject=user,
+            details={"username": email[:254], "reason": attempt.reason},
+        )
+        db.session.commit()
+        return attempt
+
+    user = find_user_by_email(email, for_update=True)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    if passwords.needs_rehash(user.password_hash):
+    if passwords.needs_rehash(stored_hash):
         user.password_hash = passwords.hash_password(password)
-    db.session.flush()
+    record_event("login.succeeded", actor=user)
+    db.session.commit()
     return SignInAttempt(user, "ok")
+
+
+def _refusal(user: User | None, now: datetime) -> str | None:
+    """Why an attempt is refused without looking at the password, if it is."""
+    if user is None:
+        return "unknown_user"
+    if user.activated_at is None or user.password_hash is None:
+        return "not_activated"
+    if is_locked(user, now):
+        return "locked"
+    return None

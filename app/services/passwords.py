@@ -4,7 +4,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
-_dummy_hash: str | None = None
+_dummy_hash = _hasher.hash("not a real password")
 
 
 def configure(profile_name: str) -> None:
@@ -17,7 +17,7 @@ def configure(profile_name: str) -> None:
             f"ARGON2_PROFILE {profile_name!r} is not an argon2.profiles name"
         ) from None
     _hasher = PasswordHasher.from_parameters(parameters)
-    _dummy_hash = None
+    _dummy_hash = _hasher.hash("not a real password")
 
 
 def hash_password(password: str) -> str:
@@ -31,10 +31,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     locked) keeps a failed sign-in equally slow whatever the reason, so timing
     does not tell an outsider which usernames exist.
     """
-    global _dummy_hash
     if password_hash is None:
-        if _dummy_hash is None:
-            _dummy_hash = _hasher.hash("not a real password")
         _verify(_dummy_hash, password)
         return False
     return _verify(password_hash, password)

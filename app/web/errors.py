@@ -53,7 +53,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code is None or error.code >= 500:
-            return server_error(error)
+            return server_error(error, error.code or 500)
         title, message = MESSAGES.get(error.code, (error.name, error.description))
         response = app.make_response(
             (
@@ -68,7 +68,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(InternalServerError)
-    def server_error(error):
+    def server_error(error, code: int = 500):
         reference = new_error_reference()
         original = getattr(error, "original_exception", None) or error
         log.error(
@@ -81,6 +81,6 @@ def register_error_handlers(app: Flask) -> None:
             # which may be what just failed: render this page as anonymous.
             g._login_user = AnonymousUserMixin()
         return (
-            render_template("errors/500.html", code=500, reference=reference),
-            500,
+            render_template("errors/500.html", code=code, reference=reference),
+            code,
         )

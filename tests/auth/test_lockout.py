@@ -1,12 +1,15 @@
 """Slowing down password guessing: per-account waits and the per-IP rate limit."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from app.auth.routes import SIGN_IN_FAILED
 from app.extensions import limiter
 from app.models import User
+from app.services import passwords
 from tests.auth.test_login import sign_in
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, csrf_token_of
 
 
 def fail(client, csrf_token, user, times):
@@ -86,3 +89,34 @@ def test_the_rate_limit_counts_each_ip_separately(client, csrf_token):
         environ_base={"REMOTE_ADDR": "192.0.2.7"},
     )
     assert other.status_code == 401
+
+
+def test_parallel_guesses_cannot_slip_past_the_lockout(app, make_user, db, monkeypatch):
+    """Each attempt is counted before its password is checked, under a row lock."""
+    user = make_user("centre", failed_logins=4)
+    real_hash, email = user.password_hash, user.email
+    checked_real_hash = []
+    real_verify = passwords._verify
+
+    def counting_verify(hash_, password):
+        if hash_ == real_hash:
+            checked_real_hash.append(password)
+        return real_verify(hash_, password)
+
+    monkeypatch.setattr(passwords, "_verify", counting_verify)
+    clients = [app.test_client() for _ in range(6)]
+    tokens = [csrf_token_of(c) for c in clients]
+    start = threading.Barrier(len(clients))
+
+    def guess(client, token):
+        start.wait()
+        return client.post(
+            "/login", data={"username": email, "password": "guess", "csrf_token": token}
+        ).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(guess, clients, tokens))
+    assert statuses == [401] * 6
+    assert len(checked_real_hash) == 1  # the fifth failure; the rest found the account waiting
+    db.session.rollback()
+    assert db.session.get(User, user.id).failed_logins == 5

@@ -7,6 +7,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.auth.routes import SIGN_IN_ERROR, SIGN_IN_FAILED
 from app.models import Event, User
+from app.services import passwords
 from tests.conftest import PASSWORD
 
 
@@ -87,11 +88,41 @@ def test_every_credential_failure_looks_the_same(client, csrf_token, make_user, 
     assert len(bodies) == 1
     logged = {e.details["reason"]: e for e in events(db, "login.failed")}
     assert set(logged) == set(attempts)
-    assert logged["unknown_user"].actor_id is None
-    assert logged["bad_password"].actor_id == active.id
+    # A failure is done *to* an account by somebody unknown: the account is the subject.
+    assert all(event.actor_id is None for event in logged.values())
+    assert logged["unknown_user"].subject_id is None
+    assert (logged["bad_password"].subject_type, logged["bad_password"].subject_id) == (
+        "User",
+        active.id,
+    )
+    assert logged["locked"].ip == "127.0.0.1"
     for event in logged.values():
         assert "not the password" not in str(event.details)
         assert PASSWORD not in str(event.details)
+
+
+def test_every_path_checks_exactly_one_password_hash(
+    client, csrf_token, make_user, clock, monkeypatch
+):
+    """So the time a failure takes does not tell an outsider whether the account exists."""
+    active = make_user("centre")
+    waiting = make_user("centre", activated=False)
+    locked = make_user("centre", locked_until=clock.now.replace(year=2027), failed_logins=5)
+    checks = []
+    real_verify = passwords._verify
+    monkeypatch.setattr(
+        passwords, "_verify", lambda hash_, pw: checks.append(hash_) or real_verify(hash_, pw)
+    )
+    for username, password in (
+        ("nobody@example.com", PASSWORD),
+        (active.email, "not the password"),
+        (waiting.email, PASSWORD),
+        (locked.email, PASSWORD),
+        (active.email, PASSWORD),
+    ):
+        checks.clear()
+        sign_in(client, csrf_token, username, password)
+        assert len(checks) == 1, username
 
 
 def test_a_failure_keeps_the_username_and_clears_the_password(client, csrf_token, make_user):
@@ -167,7 +198,7 @@ def test_a_server_failure_shows_the_seed_message(client, csrf_token, make_user, 
     def broken(*args, **kwargs):
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr("app.auth.routes.authenticate", broken)
+    monkeypatch.setattr("app.auth.routes.sign_in", broken)
     response = sign_in(client, csrf_token, user.email)
     assert response.status_code == 503
     assert SIGN_IN_ERROR in response.get_data(as_text=True)
@@ -199,6 +230,30 @@ def test_non_utf8_bytes_get_the_generic_answer(client, csrf_token, make_user, db
     assert response.status_code == 401
     assert SIGN_IN_FAILED in response.get_data(as_text=True)
     assert db.session.get(User, user.id).last_login_at is None
+
+
+def test_control_characters_in_the_username_are_refused_clearly(client, csrf_token, db):
+    response = sign_in(client, csrf_token, "a\x00b@example.com")
+    assert response.status_code == 400
+    assert "A username cannot contain control characters." in response.get_data(as_text=True)
+    assert events(db, "login.failed") == []
+
+
+def test_a_wrong_csrf_token_is_refused(client, csrf_token, make_user, db):
+    user = make_user("admin")
+    csrf_token(client)  # the session has a token, but not this one
+    response = client.post(
+        "/login", data={"username": user.email, "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+    assert db.session.get(User, user.id).last_login_at is None
+
+
+def test_sign_out_without_a_csrf_token_is_refused(client, login_as):
+    login_as("admin")
+    response = client.post("/logout")
+    assert response.status_code == 400
+    assert client.get("/").status_code == 200  # still signed in
 
 
 def test_missing_csrf_token_is_refused_and_changes_nothing(client, make_user, db):

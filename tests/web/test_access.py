@@ -61,6 +61,7 @@ def test_each_role_gets_what_the_route_declares(app, role, login_as, client, csr
         url = url_for_rule(rule)
         response = request(client, method, url, csrf_token)
         where = f"{method} {url} as {role or 'anonymous'}"
+        assert response.status_code < 500, where
         if access == PUBLIC:
             assert response.status_code not in (401, 403), where
             assert not response.headers.get("Location", "").startswith("/login?next="), where

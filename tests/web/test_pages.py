@@ -6,7 +6,7 @@ import re
 from app.web.access import public
 
 
-def test_layout_has_skip_link_header_and_footer(client):
+def test_layout_has_skip_link_header_and_footer(client, clock):
     page = client.get("/login").get_data(as_text=True)
     assert '<a class="skip-link" href="#main">Skip to main content</a>' in page
     assert '<a href="https://board.example.org/">Return to the public website</a>' in page
