@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test browser lint clean
+.PHONY: run test bench browser lint clean
 
 # The stamps re-run pip only when the dependency list changes.
 $(BIN)/python:
@@ -31,6 +31,10 @@ run: $(VENV)/.installed-app
 ## test: install what the tests need (Chromium included where possible) and run them all
 test: $(VENV)/.installed-test browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## bench: the benchmarks in bench/, each printing medians and ratios measured in one run
+bench: $(VENV)/.installed-test
+	cd bench && ../$(BIN)/python search.py
 
 browser: $(VENV)/.installed-test
 	scripts/ensure-browser $(BIN)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import database  # noqa: F401  (registers the SQLite connection settings)
+from app.admin import bp as admin_bp
 from app.auth import bp as auth_bp
 from app.cli import register_cli
 from app.config import Config, ConfigError, development_secret_key
@@ -19,6 +20,8 @@ from app.services.clock import utcnow
 from app.web.access import guard_request
 from app.web.auditing import audit_requests
 from app.web.errors import register_error_handlers
+from app.web.formatting import register_filters
+from app.web.health import bp as health_bp
 from app.web.menu import menu_for
 from app.web.security import add_security_headers
 
@@ -85,7 +88,10 @@ def _register_web(app: Flask) -> None:
     audit_requests(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(health_bp)
     register_error_handlers(app)
+    register_filters(app)
     add_security_headers(app)
 
     @app.context_processor

@@ -1,12 +1,14 @@
 """Command-line tasks: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi seed-demo`."""
 
+import time
+
 import click
 from flask import Flask
 
 from app.extensions import db
 from app.services.accounts import AccountError, create_activated_staff
 from app.services.audit import record_event
-from app.services.demo import seed_demo
+from app.services.demo import seed_demo, seed_scale
 
 
 def register_cli(app: Flask) -> None:
@@ -36,7 +38,14 @@ def register_cli(app: Flask) -> None:
         is_flag=True,
         help="Seed even though PORTAL_ENV is not development (never on a live portal).",
     )
-    def seed_demo_command(force: bool) -> None:
+    @click.option(
+        "--centres",
+        type=click.IntRange(min=0, max=100_000),
+        default=0,
+        help="Also generate this many centres with 1-5 users each (e.g. 10000), for trying "
+        "the portal at scale.",
+    )
+    def seed_demo_command(force: bool, centres: int) -> None:
         """Create the demo centres and users (safe to run again) and print the sign-ins."""
         if app.config["ENV_NAME"] not in ("development", "test") and not force:
             raise click.ClickException(
@@ -45,6 +54,14 @@ def register_cli(app: Flask) -> None:
             )
         sign_ins = seed_demo()
         db.session.commit()
+        if centres:
+            started = time.perf_counter()
+            added_centres, added_users = seed_scale(centres)
+            db.session.commit()
+            click.echo(
+                f"Generated {added_centres:,} centres and {added_users:,} users "
+                f"in {time.perf_counter() - started:.1f} s."
+            )
         click.echo("Demo sign-ins:")
         for sign_in in sign_ins:
             click.echo(f"  {sign_in.role:<7} {sign_in.email:<32} {sign_in.note}")

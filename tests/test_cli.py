@@ -52,7 +52,7 @@ def test_create_admin_refuses_bad_input(app, db):
         args=["create-admin", "not-an-email", "--password", "a long enough password"]
     )
     assert bad.exit_code == 1
-    assert "'not-an-email' is not an email address" in bad.output
+    assert "“not-an-email” is not an email address" in bad.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
@@ -116,3 +116,32 @@ def test_seed_demo_refuses_a_production_app(make_app, db):
     assert result.exit_code == 1
     assert "It runs only with PORTAL_ENV=development" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_seed_demo_at_scale_is_realistic_and_idempotent(app, db):
+    from app.services.geography import countries, is_known_timezone
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--centres", "300"])
+    assert first.exit_code == 0, first.output
+    assert "Generated 300 centres and " in first.output
+    generated = db.session.scalars(select(Centre).where(func.length(Centre.number) == 7)).all()
+    assert len(generated) == 300
+    assert all(c.country in countries() and is_known_timezone(c.timezone) for c in generated)
+    assert len({c.country for c in generated}) > 50
+    assert {c.zone for c in generated} == {1, 2, 3, 4, 5, 6}
+    assert any(not c.name.isascii() for c in generated)
+    per_centre = dict(
+        db.session.execute(
+            select(User.centre_id, func.count())
+            .where(User.email.like("officer%"))
+            .group_by(User.centre_id)
+        ).all()
+    )
+    assert set(per_centre.values()) == {1, 2, 3, 4, 5}
+    assert len(per_centre) == 300
+    pins = db.session.scalars(select(User.pin).where(User.pin.is_not(None))).all()
+    assert len(pins) == len(set(pins))
+
+    again = runner.invoke(args=["seed-demo", "--centres", "300"])
+    assert "Generated 0 centres and 0 users" in again.output

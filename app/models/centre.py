@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, SmallInteger, String
+from sqlalchemy import CheckConstraint, SmallInteger, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.types import UTCDateTime
+from app.services.centre_rules import search_key
 from app.services.clock import utcnow
 
 
@@ -26,6 +27,8 @@ class Centre(db.Model):
     town: Mapped[str] = mapped_column(String(100), default="")
     timezone: Mapped[str] = mapped_column(String(64))
     zone: Mapped[int] = mapped_column(SmallInteger)
+    # Number, name and town folded to lower case without accents, for search.
+    search_key: Mapped[str] = mapped_column(String(330), default="", server_default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -34,5 +37,15 @@ class Centre(db.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
+    @property
+    def label(self) -> str:
+        return f"{self.number} – {self.name}"
+
     def __repr__(self) -> str:
         return f"<Centre {self.number}>"
+
+
+@event.listens_for(Centre, "before_insert")
+@event.listens_for(Centre, "before_update")
+def _keep_search_key(mapper, connection, centre: Centre) -> None:
+    centre.search_key = search_key(centre.number, centre.name, centre.town)

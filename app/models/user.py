@@ -42,7 +42,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     role: Mapped[str] = mapped_column(String(10))
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
-    pin: Mapped[str | None] = mapped_column(String(16))
+    # The activation PIN until the account is activated; unique among those unused.
+    pin: Mapped[str | None] = mapped_column(String(16), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

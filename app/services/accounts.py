@@ -1,13 +1,12 @@
-"""Creating accounts."""
+"""Email addresses as usernames, and accounts made from the command line."""
 
 from email_validator import EmailNotValidError, validate_email
 
 from app.extensions import db
-from app.models import Centre, User
+from app.models import User
 from app.services import passwords
 from app.services.auth import find_user_by_email, normalise_email
 from app.services.clock import utcnow
-from app.services.pins import new_unused_pin
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -21,11 +20,11 @@ def checked_email(raw: str) -> str:
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise AccountError(f"{raw!r} is not an email address: {error}") from None
+        raise AccountError(f"“{raw.strip()}” is not an email address: {error}") from None
     return normalise_email(result.normalized)
 
 
-def _refuse_duplicate(email: str) -> None:
+def refuse_duplicate_email(email: str) -> None:
     if find_user_by_email(email) is not None:
         raise AccountError("That email address is already in use.")
 
@@ -33,7 +32,7 @@ def _refuse_duplicate(email: str) -> None:
 def create_activated_staff(email: str, password: str, role: str = "admin") -> User:
     """A staff account that can sign in straight away (used from the command line)."""
     email = checked_email(email)
-    _refuse_duplicate(email)
+    refuse_duplicate_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
     user = User(
@@ -42,16 +41,6 @@ def create_activated_staff(email: str, password: str, role: str = "admin") -> Us
         password_hash=passwords.hash_password(password),
         activated_at=utcnow(),
     )
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def create_centre_user(centre: Centre, email: str) -> User:
-    """A centre user waiting to activate, with a fresh PIN."""
-    email = checked_email(email)
-    _refuse_duplicate(email)
-    user = User(email=email, role="centre", centre=centre, pin=new_unused_pin())
     db.session.add(user)
     db.session.flush()
     return user

@@ -1,6 +1,6 @@
 """htmx request helpers."""
 
-from flask import request
+from flask import render_template, request
 
 
 def is_htmx_fragment_request() -> bool:
@@ -11,3 +11,14 @@ def is_htmx_fragment_request() -> bool:
     """
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render_page_or_fragment(page: str, fragment: str, target: str, **context):
+    """The whole page, or only `fragment` when htmx asked for the region `target`.
+
+    One template pair serves both, so the no-JavaScript page and the htmx
+    update always show the same thing.
+    """
+    if is_htmx_fragment_request() and request.htmx.target == target:
+        return render_template(fragment, **context)
+    return render_template(page, **context)

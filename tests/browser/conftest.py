@@ -28,6 +28,9 @@ CHROMIUM_ARGS = [
 ]
 
 
+ASSETS = frozenset({"stylesheet", "script", "image", "font"})
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
@@ -68,9 +71,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser tab that fails the test on a JS error, a CSP violation, or a
-    failed stylesheet, script or image. (A page itself may answer 4xx on purpose,
-    a failed sign-in say: tests check those statuses themselves.)"""
+    """A fresh browser tab that fails the test on a JS error, a CSP violation, a
+    failed stylesheet, script or image, or a server error behind an htmx request.
+    (Pages and htmx requests may answer 4xx on purpose, a failed sign-in or a
+    form with errors say: tests check what the user then sees.)"""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     problems = []
@@ -80,8 +84,11 @@ def page(browser, live_server):
             problems.append(message.text)
 
     def on_response(response):
-        if response.status >= 400 and response.request.resource_type != "document":
-            problems.append(f"{response.status} for {response.url}")
+        kind = response.request.resource_type
+        if (kind in ASSETS and response.status >= 400) or (
+            kind in ("xhr", "fetch") and response.status >= 500
+        ):
+            problems.append(f"{response.status} for {kind} {response.url}")
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))

@@ -13,10 +13,10 @@ from app.models import ROLES
 from app.web.access import PUBLIC, access_of, allow
 
 SAMPLE_VALUES = {
-    "int": "1",
-    "string": "sample",
-    "path": "sample/path",
-    "uuid": "00000000-0000-0000-0000-000000000000",
+    "IntegerConverter": 1,
+    "UnicodeConverter": "sample",
+    "PathConverter": "sample/path",
+    "UUIDConverter": "00000000-0000-0000-0000-000000000000",
 }
 
 
@@ -31,8 +31,7 @@ def routes(app):
 def url_for_rule(rule: Rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__.replace("Converter", "").lower()
-        values[name] = SAMPLE_VALUES.get(converter, "sample")
+        values[name] = SAMPLE_VALUES[type(rule._converters[name]).__name__]
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -31,10 +31,14 @@ def test_menu_is_one_definition_in_the_seed_order():
     ]
 
 
-def test_only_built_sections_show(client, login_as):
-    for role in ("admin", "tp", "centre"):
+def test_only_built_sections_and_pages_show(client, login_as):
+    for role, expected in (
+        ("admin", ["Home", "Admin", "Manage Centres", "Users"]),
+        ("tp", ["Home"]),
+        ("centre", ["Home"]),
+    ):
         login_as(role)
-        assert menu_links(client.get("/").get_data(as_text=True)) == ["Home"], role
+        assert menu_links(client.get("/").get_data(as_text=True)) == expected, role
 
 
 def test_no_menu_when_signed_out(client):
@@ -43,13 +47,13 @@ def test_no_menu_when_signed_out(client):
 
 def test_a_section_appears_for_its_roles_once_a_page_exists(make_app, make_user):
     app = make_app()
-    admin = Blueprint("admin", __name__)
-    admin.add_url_rule("/admin/users", "users", allow("admin")(lambda: "users"))
-    app.register_blueprint(admin)
+    reports = Blueprint("reports", __name__)
+    reports.add_url_rule("/reports/events", "events", allow("admin")(lambda: "events"))
+    app.register_blueprint(reports)
     client = app.test_client()
 
     for role, expected in (
-        ("admin", ["Home", "Admin", "Users"]),
+        ("admin", ["Home", "Admin", "Manage Centres", "Users", "Reports", "Event Logs"]),
         ("tp", ["Home"]),
         ("centre", ["Home"]),
     ):

@@ -1,0 +1,118 @@
+from collections.abc import Callable
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, ValidationError
+
+from app.models.user import ROLE_LABELS
+from app.services import centre_rules
+from app.services.centre_rules import RuleError
+from app.services.centres import CentreDetails
+from app.services.geography import all_timezones, countries, zones_for
+from app.services.users import STAFF_ROLES
+
+EMAIL_MAX = 254
+
+
+def rule(clean: Callable) -> Callable:
+    """A WTForms validator from one of centre_rules' clean_* functions."""
+
+    def validate(form, field) -> None:
+        try:
+            clean(field.data)
+        except RuleError as error:
+            raise ValidationError(str(error)) from None
+
+    return validate
+
+
+class CentreForm(FlaskForm):
+    """A centre's details, checked by the same rules as the centres upload."""
+
+    number = StringField("Centre number", validators=[rule(centre_rules.clean_number)])
+    name = StringField("Name", validators=[rule(centre_rules.clean_name)])
+    country = SelectField(
+        "Country",
+        choices=[],
+        validate_choice=False,
+        validators=[rule(centre_rules.clean_country)],
+    )
+    town = StringField("Town", validators=[rule(centre_rules.clean_town)])
+    timezone = SelectField("Time zone", choices=[], validate_choice=False)
+    zone = SelectField(
+        "Administrative zone",
+        choices=[],
+        validate_choice=False,
+        validators=[rule(centre_rules.clean_zone)],
+    )
+    # Set to "1" by Undo Delete: Save then restores the centre.
+    restore = HiddenField()
+
+    def validate_timezone(self, field) -> None:
+        try:
+            country = centre_rules.clean_country(self.country.data)
+        except RuleError:
+            return  # the country's own error says what to fix first
+        try:
+            centre_rules.clean_timezone(field.data, country)
+        except RuleError as error:
+            raise ValidationError(str(error)) from None
+
+    def details(self) -> CentreDetails:
+        country = centre_rules.clean_country(self.country.data)
+        return CentreDetails(
+            number=centre_rules.clean_number(self.number.data),
+            name=centre_rules.clean_name(self.name.data),
+            country=country,
+            town=centre_rules.clean_town(self.town.data),
+            timezone=centre_rules.clean_timezone(self.timezone.data, country),
+            zone=centre_rules.clean_zone(self.zone.data),
+        )
+
+
+def centre_form_data(centre) -> dict:
+    return {
+        "number": centre.number,
+        "name": centre.name,
+        "country": centre.country,
+        "town": centre.town,
+        "timezone": centre.timezone,
+        "zone": str(centre.zone),
+    }
+
+
+def country_options() -> list[tuple[str, str]]:
+    return [(code, f"{name} ({code})") for code, name in countries().items()]
+
+
+def timezone_groups(country: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The zones of the chosen country first, then every zone, as (value, text) options."""
+    own = [(zone, zone) for zone in zones_for(country or "")]
+    groups = [("All time zones", [(zone, zone) for zone in all_timezones()])]
+    if own:
+        groups.insert(0, (f"Time zones in {countries()[country]}", own))
+    return groups
+
+
+def _email_length(form, field) -> None:
+    if field.data and len(field.data.strip()) > EMAIL_MAX:
+        raise ValidationError(f"An email address has at most {EMAIL_MAX} characters.")
+
+
+_EMAIL_VALIDATORS = [InputRequired("Enter an email address."), _email_length]
+
+
+class AddUserForm(FlaskForm):
+    email = StringField("Email address", validators=_EMAIL_VALIDATORS)
+
+
+_STAFF_ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in STAFF_ROLES]
+
+
+class InviteStaffForm(FlaskForm):
+    email = StringField("Email address", validators=_EMAIL_VALIDATORS)
+    role = SelectField("Role", choices=_STAFF_ROLE_CHOICES)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=_STAFF_ROLE_CHOICES)

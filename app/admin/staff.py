@@ -1,0 +1,110 @@
+"""Admin → Users: the board's staff accounts (Admin and Admin - TP)."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.admin import bp
+from app.admin.forms import InviteStaffForm, RoleForm
+from app.extensions import db
+from app.models import User
+from app.models.user import ROLE_LABELS
+from app.services import clock
+from app.services.accounts import AccountError
+from app.services.users import change_role, delete_staff, invite_staff, staff_accounts, unlock
+from app.web.access import allow
+
+
+def _staff_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.role == "centre":
+        abort(404)
+    return user
+
+
+def _page(form: InviteStaffForm, status: int = 200):
+    return render_template(
+        "admin/users.html",
+        staff=staff_accounts(),
+        form=form,
+        role_form=RoleForm(formdata=None),
+        now=clock.utcnow(),
+    ), status
+
+
+@bp.route("/users")
+@allow("admin")
+def users():
+    return _page(InviteStaffForm(formdata=None))
+
+
+@bp.route("/users", methods=["POST"])
+@allow("admin")
+def invite():
+    form = InviteStaffForm()
+    if form.validate_on_submit():
+        try:
+            user = invite_staff(form.email.data, form.role.data)
+        except AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                f"Added {user.email} as {ROLE_LABELS[user.role]}. "
+                "They can sign in once they have activated the account.",
+                "success",
+            )
+            return redirect(url_for(".users"))
+    return _page(form, 422)
+
+
+def _act(action, done: str):
+    """Run a staff action for the signed-in admin; flash what happened or why not."""
+    try:
+        action()
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@allow("admin")
+def set_role(user_id: int):
+    user = _staff_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choose Admin or Admin - TP.", "error")
+        return redirect(url_for(".users"))
+    role = form.role.data
+    return _act(
+        lambda: change_role(user, role, by=current_user),
+        f"{user.email} is now {ROLE_LABELS[role]}.",
+    )
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@allow("admin")
+def unlock_user(user_id: int):
+    user = _staff_or_404(user_id)
+    return _act(lambda: unlock(user), f"{user.email} can sign in again straight away.")
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])
+@allow("admin")
+def delete_staff_account(user_id: int):
+    user = _staff_or_404(user_id)
+    if request.method == "GET":
+        return render_template(
+            "admin/confirm.html",
+            title=f"Delete {user.email}?",
+            message=f"{user.email} ({ROLE_LABELS[user.role]}) will no longer be able to sign in. "
+            "Their entries in the Event Logs stay.",
+            action=url_for(".delete_staff_account", user_id=user.id),
+            button="Delete account",
+            cancel=url_for(".users"),
+        )
+    email = user.email
+    return _act(lambda: delete_staff(user, by=current_user), f"{email} deleted.")

@@ -1,0 +1,93 @@
+"""The rules a centre's details must follow, shared by the web forms and the centres upload.
+
+Each `clean_*` function takes what a person typed (or a spreadsheet held) and
+returns the value to store, or raises RuleError with a message that says what
+is wrong in the board's words.
+"""
+
+import re
+import unicodedata
+
+from app.services.geography import countries, default_timezone, is_known_timezone, zones_for
+
+NUMBER_PATTERN = re.compile(r"[A-Z0-9]{2,10}")
+NAME_MAX = 200
+TOWN_MAX = 100
+ZONES = range(1, 7)
+
+
+class RuleError(ValueError):
+    """A value breaks a rule; str(error) says which, for the person who typed it."""
+
+
+def clean_number(raw: str | None) -> str:
+    number = (raw or "").strip().upper()
+    if not number:
+        raise RuleError("Enter the centre number.")
+    if not NUMBER_PATTERN.fullmatch(number):
+        raise RuleError("A centre number is 2 to 10 letters or digits, like GB123.")
+    return number
+
+
+def clean_name(raw: str | None) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise RuleError("Enter the centre name.")
+    if len(name) > NAME_MAX:
+        raise RuleError(f"A centre name has at most {NAME_MAX} characters.")
+    return name
+
+
+def clean_town(raw: str | None) -> str:
+    town = " ".join((raw or "").split())
+    if len(town) > TOWN_MAX:
+        raise RuleError(f"A town has at most {TOWN_MAX} characters.")
+    return town
+
+
+def clean_country(raw: str | None) -> str:
+    code = (raw or "").strip().upper()
+    if not code:
+        raise RuleError("Choose the country.")
+    if code not in countries():
+        raise RuleError(f"“{code}” is not an ISO 3166 country code (like GB or IN).")
+    return code
+
+
+def clean_timezone(raw: str | None, country: str) -> str:
+    """The time zone as given, or the country's own when it has only one."""
+    name = (raw or "").strip()
+    if not name:
+        default = default_timezone(country)
+        if default is None:
+            if zones_for(country):
+                raise RuleError(
+                    f"Choose the time zone: {countries()[country]} has several "
+                    f"({', '.join(zones_for(country)[:3])}, ...)."
+                )
+            raise RuleError("Choose the time zone.")
+        return default
+    if not is_known_timezone(name):
+        raise RuleError(f"“{name}” is not an IANA time zone (like Europe/London).")
+    return name
+
+
+def clean_zone(raw) -> int:
+    text = str(raw if raw is not None else "").strip()
+    if text.endswith(".0"):  # spreadsheets store whole numbers as floats
+        text = text[:-2]
+    if not text:
+        raise RuleError("Choose the administrative zone (1 to 6).")
+    if not text.isdigit() or int(text) not in ZONES:
+        raise RuleError(f"The zone must be a whole number from 1 to 6, not “{text}”.")
+    return int(text)
+
+
+def search_key(*parts: str) -> str:
+    """Text to match searches against: lower case, accents removed ("Peñalara" → "penalara")."""
+    return fold(" ".join(part for part in parts if part))
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -1,0 +1,104 @@
+"""Managing people: a centre's users and the board's staff accounts. Flushes, never commits."""
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Centre, User
+from app.services.accounts import AccountError, checked_email, refuse_duplicate_email
+from app.services.audit import record_event
+from app.services.pins import new_unused_pin
+
+STAFF_ROLES = ("admin", "tp")
+
+
+def add_centre_user(centre: Centre, email: str) -> User:
+    """A new user of the centre, waiting to activate with a fresh PIN."""
+    email = checked_email(email)
+    refuse_duplicate_email(email)
+    user = User(email=email, role="centre", centre=centre, pin=new_unused_pin())
+    db.session.add(user)
+    db.session.flush()
+    record_event("user.created", subject=user, details={"email": email, "centre": centre.number})
+    return user
+
+
+def reset_pin(user: User) -> str:
+    """Give a not-yet-activated user a new PIN (the old one stops working)."""
+    if user.activated_at is not None:
+        raise AccountError(f"{user.email} has activated their account: there is no PIN to reset.")
+    user.pin = new_unused_pin()
+    db.session.flush()
+    record_event("user.pin_reset", subject=user, details={"email": user.email})
+    return user.pin
+
+
+def delete_centre_user(user: User) -> None:
+    """Remove a centre user; the centre and its history stay."""
+    details = {"email": user.email, "centre": user.centre.number if user.centre else None}
+    record_event("user.deleted", subject=user, details=details)
+    db.session.delete(user)
+    db.session.flush()
+
+
+def staff_accounts() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role != "centre").order_by(User.email)))
+
+
+def invite_staff(email: str, role: str) -> User:
+    """A staff account that activates by the same link as centre users, without a PIN."""
+    _check_staff_role(role)
+    email = checked_email(email)
+    refuse_duplicate_email(email)
+    user = User(email=email, role=role)
+    db.session.add(user)
+    db.session.flush()
+    record_event("staff.invited", subject=user, details={"email": email, "role": role})
+    return user
+
+
+def change_role(user: User, role: str, *, by: User) -> None:
+    _check_staff_role(role)
+    if user.role == role:
+        return
+    if user.role == "admin":
+        _refuse_removing_an_admin(user, by=by, verb="change the role of")
+    record_event(
+        "staff.role_changed",
+        subject=user,
+        details={"email": user.email, "before": user.role, "after": role},
+    )
+    user.role = role
+    # A new role is a new set of permissions: start a new session with it.
+    user.rotate_session_token()
+    db.session.flush()
+
+
+def unlock(user: User) -> None:
+    """End an account's wait after failed sign-ins."""
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    record_event("staff.unlocked", subject=user, details={"email": user.email})
+
+
+def delete_staff(user: User, *, by: User) -> None:
+    if user.role == "admin":
+        _refuse_removing_an_admin(user, by=by, verb="delete")
+    record_event("staff.deleted", subject=user, details={"email": user.email, "role": user.role})
+    db.session.delete(user)
+    db.session.flush()
+
+
+def _check_staff_role(role: str) -> None:
+    if role not in STAFF_ROLES:
+        raise AccountError("Choose Admin or Admin - TP.")
+
+
+def _refuse_removing_an_admin(user: User, *, by: User, verb: str) -> None:
+    if user.id == by.id:
+        raise AccountError(f"You cannot {verb} your own account: ask another admin.")
+    # Lock the admins' rows so that two admins removing each other at the same
+    # moment cannot leave the portal with none.
+    admins = db.session.scalars(select(User.id).where(User.role == "admin").with_for_update()).all()
+    if len(admins) <= 1:
+        raise AccountError("This is the last admin account, so it must stay an admin.")

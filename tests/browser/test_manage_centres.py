@@ -1,0 +1,143 @@
+"""Manage Centres in real Chromium: active search, lazy users, inline add/delete, Undo Delete."""
+
+import re
+
+from playwright.sync_api import expect
+
+from app.models import Centre
+
+
+def admin_page(page, sign_in, make_user):
+    sign_in(make_user("admin").email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
+
+
+def mark_page(page):
+    """Tag the loaded document, to tell later whether the browser loaded a new one."""
+    page.evaluate("window.sameDocument = true")
+
+
+def still_same_document(page) -> bool:
+    return page.evaluate("window.sameDocument === true")
+
+
+def test_search_as_you_type_and_open_a_centre(page, sign_in, make_user, make_centre, axe_check):
+    make_centre(
+        number="IN301",
+        name="Delhi Public School – Rohini",
+        town="New Delhi",
+        country="IN",
+        timezone="Asia/Kolkata",
+        zone=4,
+    )
+    make_centre(number="GB101", name="Hillside Academy", town="London")
+    admin_page(page, sign_in, make_user)
+    page.get_by_role("navigation", name="Main menu").get_by_text("Admin").click()
+    page.get_by_role("link", name="Manage Centres").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Browse and modify centres and users")
+    axe_check("Manage Centres")
+    mark_page(page)
+
+    page.get_by_label("Search by centre number, name or town").press_sequentially("rohini")
+    results = page.locator("#search-results")
+    expect(results).to_contain_text("1 centre matching “rohini”.")
+    expect(results.get_by_role("link", name="IN301")).to_be_visible()
+    expect(results).not_to_contain_text("GB101")
+    assert still_same_document(page)
+    expect(page).to_have_url(re.compile(r"/admin/centres\?q=rohini"))
+
+    results.get_by_role("link", name="IN301").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Details for IN301 – Delhi Public School – Rohini"
+    )
+
+
+def test_lazy_users_add_duplicate_and_delete(page, sign_in, make_user, make_centre, axe_check):
+    centre = make_centre(number="IN301", name="Delhi Public School")
+    make_user("centre", centre=centre, email="officer@example.com")
+    make_user("tp", email="taken@example.com")
+    admin_page(page, sign_in, make_user)
+
+    response = page.goto(f"/admin/centres/{centre.id}")
+    assert "Loading..." in response.text()
+    users = page.locator("#centre-users")
+    expect(users.get_by_role("cell", name="officer@example.com", exact=True)).to_be_visible()
+    expect(page.get_by_text("Loading...")).to_have_count(0)
+    axe_check("the centre details page")
+    mark_page(page)
+
+    page.get_by_label("Email address").fill("new.officer@example.com")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(users.get_by_role("status")).to_contain_text("Added new.officer@example.com.")
+    new_row = users.get_by_role("row").filter(has_text="new.officer@example.com")
+    expect(new_row).to_be_visible()
+    expect(new_row.locator(".pin")).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{8}$"))
+    expect(page.get_by_label("Email address")).to_have_value("")
+
+    page.get_by_label("Email address").fill("TAKEN@example.com")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(users.locator("#email-error")).to_have_text("That email address is already in use.")
+    expect(page.get_by_label("Email address")).to_have_value("TAKEN@example.com")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    users.get_by_role("button", name="Delete officer@example.com").click()
+    expect(users.get_by_role("cell", name="officer@example.com", exact=True)).to_have_count(0)
+    expect(new_row).to_be_visible()
+    assert still_same_document(page)
+
+
+def test_new_pin_in_place(page, sign_in, make_user, make_centre):
+    centre = make_centre()
+    make_user("centre", centre=centre, email="waiting@example.com", activated=False, pin="ABCD2345")
+    admin_page(page, sign_in, make_user)
+    page.goto(f"/admin/centres/{centre.id}")
+    row = page.get_by_role("row").filter(has_text="waiting@example.com")
+    expect(row.locator(".pin")).to_have_text("ABCD2345")
+    row.get_by_role("button", name="New PIN for waiting@example.com").click()
+    expect(row.get_by_role("status")).to_have_text("New PIN")
+    expect(row.locator(".pin")).not_to_have_text("ABCD2345")
+
+
+def test_delete_a_centre_then_undo_delete_and_save(page, sign_in, make_user, make_centre, db):
+    centre = make_centre(number="GB101", name="Hillside Academy")
+    admin_page(page, sign_in, make_user)
+    page.goto(f"/admin/centres/{centre.id}")
+    page.get_by_role("button", name="Delete").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Delete centre GB101 – Hillside Academy?"
+    )
+    page.get_by_role("button", name="Delete centre").click()
+
+    banner = page.locator("#centre-status")
+    expect(banner).to_contain_text(
+        "Centre is deleted. This can be undone by clicking 'Undo Delete' and then saving."
+    )
+    mark_page(page)
+    banner.get_by_role("button", name="Undo Delete").click()
+    expect(banner).to_have_text("Delete Undone (pending save)")
+    assert still_same_document(page)
+    db.session.rollback()
+    assert db.session.get(Centre, centre.id).deleted_at is not None  # not until Save
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").first).to_have_text(
+        "Centre GB101 – Hillside Academy restored."
+    )
+    expect(page.locator("#centre-status")).to_be_empty()
+    db.session.rollback()
+    assert db.session.get(Centre, centre.id).deleted_at is None
+
+
+def test_create_a_centre_with_the_time_zone_from_the_country(page, sign_in, make_user):
+    admin_page(page, sign_in, make_user)
+    page.goto("/admin/centres")
+    page.get_by_role("textbox", name="Centre number").fill("pk900")
+    page.get_by_label("Name", exact=True).fill("Rāvi Grammar School")
+    page.get_by_label("Country", exact=True).select_option("PK")
+    expect(page.get_by_label("Time zone", exact=True)).to_have_value("Asia/Karachi")
+    page.get_by_label("Town", exact=True).fill("Lahore")
+    page.get_by_label("Administrative zone").select_option("4")
+    page.get_by_role("button", name="Create centre").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Details for PK900 – Rāvi Grammar School"
+    )
