@@ -3,7 +3,7 @@
 import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.admin import bp
 from app.admin.forms import (
@@ -15,7 +15,7 @@ from app.admin.forms import (
 )
 from app.extensions import db
 from app.models import Centre, User
-from app.services.accounts import AccountError
+from app.services.accounts import EMAIL_IN_USE, AccountError
 from app.services.centres import (
     CentreNumberTaken,
     create_centre,
@@ -26,6 +26,7 @@ from app.services.centres import (
     users_of_centre,
 )
 from app.services.geography import default_timezone
+from app.services.transactions import unique_violation
 from app.services.users import add_centre_user, delete_centre_user, reset_pin
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request, render_page_or_fragment
@@ -80,10 +81,12 @@ def create():
     if form.validate_on_submit():
         try:
             centre = create_centre(form.details())
+            db.session.commit()
         except CentreNumberTaken as error:
             form.number.errors.append(str(error))
+        except IntegrityError as error:
+            _number_clash(form, error)
         else:
-            db.session.commit()
             flash(f"Centre {centre.label} created.", "success")
             return redirect(url_for(".centre", centre_id=centre.id))
     return render_template(
@@ -125,26 +128,38 @@ def save_centre(centre_id: int):
     if request.form.get("action") == "undo_delete":
         # Nothing is stored yet: the banner changes, and Save restores the centre.
         context = {"centre": centre, "pending_restore": True, **_form_context(form)}
-        form.restore.data = "1"
         if is_htmx_fragment_request():
             return render_template("admin/_centre_status.html", **context)
         return render_template("admin/centre.html", **context)
     if form.validate_on_submit():
         try:
             changes = update_centre(centre, form.details())
-        except CentreNumberTaken as error:
-            form.number.errors.append(str(error))
-        else:
             restored = form.restore.data == "1" and centre.is_deleted
             if restored:
                 restore_centre(centre)
             db.session.commit()
+        except CentreNumberTaken as error:
+            form.number.errors.append(str(error))
+        except IntegrityError as error:
+            _number_clash(form, error)
+            centre = _centre_or_404(centre_id)
+        else:
             flash(_saved_message(centre, changes, restored), "success")
             return redirect(url_for(".centre", centre_id=centre.id))
     pending = form.restore.data == "1"
     return render_template(
         "admin/centre.html", centre=centre, pending_restore=pending, **_form_context(form)
     ), 422
+
+
+def _number_clash(form: CentreForm, error: IntegrityError) -> None:
+    """Another request took the number between our check and our write."""
+    db.session.rollback()
+    if unique_violation(error) != "centres.number":
+        raise error
+    form.number.errors.append(
+        f"Centre number {form.number.data.strip().upper()} is already used by another centre."
+    )
 
 
 def _saved_message(centre: Centre, changes: dict, restored: bool) -> str:
@@ -209,13 +224,19 @@ def add_user(centre_id: int):
         db.session.rollback()
         form.email.errors.append(str(error))
         return _users_response(centre, form, 422)
+    except IntegrityError as error:
+        db.session.rollback()
+        if unique_violation(error) != "users.email":
+            raise
+        form.email.errors.append(EMAIL_IN_USE)
+        return _users_response(centre, form, 422)
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("adding a user to centre %s failed", centre.number)
         form.email.errors.append(ADD_USER_FAILED)
         return _users_response(centre, form, 503)
     if not is_htmx_fragment_request():
-        flash(f"Added {user.email}. Their PIN is {user.pin}.", "success")
+        flash(f"Added {user.email}. Their PIN is in the PIN column below.", "success")
         return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
     return _users_response(centre, AddUserForm(formdata=None), added=user)
 
@@ -228,13 +249,17 @@ def new_pin(centre_id: int, user_id: int):
     try:
         reset_pin(user)
     except AccountError as error:
+        if is_htmx_fragment_request():
+            return render_template("admin/_user_row.html", centre=centre, user=user,
+                                   row_error=str(error))
         flash(str(error), "error")
         return redirect(url_for(".centre", centre_id=centre.id))
     db.session.commit()
     if is_htmx_fragment_request():
         return render_template("admin/_user_row.html", centre=centre, user=user, new_pin=True)
-    flash(f"New PIN for {user.email}: {user.pin}", "success")
-    return redirect(url_for(".centre", centre_id=centre.id))
+    # The PIN itself stays out of the flash message, which travels in the session cookie.
+    flash(f"{user.email} has a new PIN: see the PIN column below.", "success")
+    return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
 
 
 @bp.route("/centres/<int:centre_id>/users/<int:user_id>/delete", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from app.admin import bp
 from app.admin.forms import InviteStaffForm, RoleForm
@@ -9,7 +10,8 @@ from app.extensions import db
 from app.models import User
 from app.models.user import ROLE_LABELS
 from app.services import clock
-from app.services.accounts import AccountError
+from app.services.accounts import EMAIL_IN_USE, AccountError
+from app.services.transactions import unique_violation
 from app.services.users import change_role, delete_staff, invite_staff, staff_accounts, unlock
 from app.web.access import allow
 
@@ -44,10 +46,15 @@ def invite():
     if form.validate_on_submit():
         try:
             user = invite_staff(form.email.data, form.role.data)
+            db.session.commit()
         except AccountError as error:
             form.email.errors.append(str(error))
+        except IntegrityError as error:
+            db.session.rollback()
+            if unique_violation(error) != "users.email":
+                raise
+            form.email.errors.append(EMAIL_IN_USE)
         else:
-            db.session.commit()
             flash(
                 f"Added {user.email} as {ROLE_LABELS[user.role]}. "
                 "They can sign in once they have activated the account.",

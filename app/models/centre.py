@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, SmallInteger, String, event
+from sqlalchemy import CheckConstraint, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -28,7 +28,8 @@ class Centre(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     zone: Mapped[int] = mapped_column(SmallInteger)
     # Number, name and town folded to lower case without accents, for search.
-    search_key: Mapped[str] = mapped_column(String(330), default="", server_default="")
+    # Text, not String(n): case folding can lengthen it ("ß" → "ss").
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -9,6 +9,7 @@ from app.services.auth import find_user_by_email, normalise_email
 from app.services.clock import utcnow
 
 MIN_PASSWORD_LENGTH = 12
+EMAIL_IN_USE = "That email address is already in use."
 
 
 class AccountError(ValueError):
@@ -26,7 +27,7 @@ def checked_email(raw: str) -> str:
 
 def refuse_duplicate_email(email: str) -> None:
     if find_user_by_email(email) is not None:
-        raise AccountError("That email address is already in use.")
+        raise AccountError(EMAIL_IN_USE)
 
 
 def create_activated_staff(email: str, password: str, role: str = "admin") -> User:

@@ -8,7 +8,7 @@ is wrong in the board's words.
 import re
 import unicodedata
 
-from app.services.geography import countries, default_timezone, is_known_timezone, zones_for
+from app.services.geography import canonical_timezone, countries, default_timezone, zones_for
 
 NUMBER_PATTERN = re.compile(r"[A-Z0-9]{2,10}")
 NAME_MAX = 200
@@ -55,7 +55,7 @@ def clean_country(raw: str | None) -> str:
 
 
 def clean_timezone(raw: str | None, country: str) -> str:
-    """The time zone as given, or the country's own when it has only one."""
+    """The time zone's current name, or the country's own zone when it has only one."""
     name = (raw or "").strip()
     if not name:
         default = default_timezone(country)
@@ -67,9 +67,10 @@ def clean_timezone(raw: str | None, country: str) -> str:
                 )
             raise RuleError("Choose the time zone.")
         return default
-    if not is_known_timezone(name):
+    canonical = canonical_timezone(name)
+    if canonical is None:
         raise RuleError(f"“{name}” is not an IANA time zone (like Europe/London).")
-    return name
+    return canonical
 
 
 def clean_zone(raw) -> int:

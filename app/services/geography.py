@@ -66,3 +66,31 @@ def is_known_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def canonical_timezone(name: str) -> str | None:
+    """The current name of a time zone: itself, or what an old name links to.
+
+    "Asia/Calcutta" → "Asia/Kolkata", "US/Pacific" → "America/Los_Angeles".
+    None when the name is unknown, or is not one zone (an old name whose rules
+    several current zones share, or a zone no country uses, such as "Factory").
+    """
+    if name in all_timezones():
+        return name
+    if not is_known_timezone(name):
+        return None
+    candidates = _zones_by_rules().get(_rules_of(name), ())
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _rules_of(name: str) -> bytes:
+    return resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()
+
+
+@cache
+def _zones_by_rules() -> dict[bytes, tuple[str, ...]]:
+    """The current zones grouped by their compiled rules: a link is a copy of its target."""
+    groups: dict[bytes, list[str]] = {}
+    for zone in all_timezones():
+        groups.setdefault(_rules_of(zone), []).append(zone)
+    return {rules: tuple(zones) for rules, zones in groups.items()}

@@ -1,10 +1,15 @@
 """Transaction boundaries for work that must not hold, or must take, the write lock."""
 
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
 from app.extensions import db
 
 # A connection execution option read by app.database: start this transaction
 # holding SQLite's write lock.
 BEGIN_IMMEDIATE = "portal_begin_immediate"
+# An arbitrary number naming the centres-upload lock among PostgreSQL advisory locks.
+CENTRE_IMPORT_LOCK = 7_301_001
 
 
 def release_transaction() -> None:
@@ -26,3 +31,36 @@ def begin_write() -> None:
     """
     release_transaction()
     db.session.connection(execution_options={BEGIN_IMMEDIATE: True})
+
+
+def lock_centre_imports() -> None:
+    """Start the transaction that applies a centres upload, one upload at a time.
+
+    SQLite: the write lock, taken up front (a second upload waits up to the
+    busy timeout). PostgreSQL: a transaction-scoped advisory lock, waited for
+    up to 30 seconds. Either way a second upload that cannot get its turn fails
+    with an OperationalError that the caller reports as "in progress".
+    """
+    begin_write()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL lock_timeout = '30s'"))
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CENTRE_IMPORT_LOCK})
+
+
+def unique_violation(error: IntegrityError) -> str | None:
+    """Which unique column an IntegrityError is about, as "table.column", if it says.
+
+    The checks made before writing catch duplicates one at a time; two requests
+    at the same moment can both pass them, and then the database refuses one.
+    """
+    diag = getattr(error.orig, "diag", None)  # PostgreSQL names the constraint
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint:
+        for table in ("centres", "users"):
+            prefix = f"uq_{table}_"
+            if constraint.startswith(prefix):
+                return f"{table}.{constraint.removeprefix(prefix)}"
+    message = str(error.orig)
+    if "UNIQUE constraint failed:" in message:  # SQLite names the column
+        return message.split("UNIQUE constraint failed:", 1)[1].split(",")[0].strip()
+    return None

@@ -65,13 +65,17 @@ def guard_request():
     return None
 
 
+def sign_in_redirect_for_htmx():
+    """A sign-in page swapped into a table cell helps nobody: ask htmx to navigate
+    the whole window, coming back to the page the user was on."""
+    response = current_app.response_class(status=401)
+    response.headers["HX-Redirect"] = url_for("auth.login", next=_htmx_current_path())
+    return response
+
+
 def _send_to_sign_in():
     if is_htmx_fragment_request():
-        # A sign-in page swapped into a table cell helps nobody: ask htmx to
-        # navigate the whole window, coming back to the page the user was on.
-        response = current_app.response_class(status=401)
-        response.headers["HX-Redirect"] = url_for("auth.login", next=_htmx_current_path())
-        return response
+        return sign_in_redirect_for_htmx()
     next_path = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_path))
 

@@ -4,9 +4,12 @@ import logging
 import secrets
 
 from flask import Flask, g, render_template
-from flask_login import AnonymousUserMixin
+from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.web.access import sign_in_redirect_for_htmx
+from app.web.htmx import is_htmx_fragment_request
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,15 @@ def new_error_reference() -> str:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if is_htmx_fragment_request():
+            # htmx would show nothing for a 400. A signed-out browser (the session
+            # expired, taking its token with it) goes to sign in; otherwise the
+            # page is out of date and is reloaded with a fresh token.
+            if not current_user.is_authenticated:
+                return sign_in_redirect_for_htmx()
+            response = app.response_class(status=400)
+            response.headers["HX-Refresh"] = "true"
+            return response
         return (
             render_template(
                 "errors/error.html",

@@ -17,6 +17,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+HTMX_REQUEST_HEADERS = ("HX-Request", "HX-Target", "HX-Boosted", "HX-History-Restore-Request")
+
+
 def add_security_headers(app: Flask):
     """Register an after_request hook that sets the headers on every response."""
 
@@ -29,8 +32,9 @@ def add_security_headers(app: Flask):
         headers.setdefault("Referrer-Policy", "same-origin")
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        # A page or its fragment, by HX-Request: caches must keep them apart.
-        response.vary.add("HX-Request")
+        # A page or one of its fragments, chosen by these headers: caches must
+        # keep them apart.
+        response.vary.update(HTMX_REQUEST_HEADERS)
         if response.mimetype == "text/html":
             # Pages show who is signed in and what they may see: never cache them.
             headers.setdefault("Cache-Control", "no-store")

@@ -5,6 +5,7 @@ import re
 from sqlalchemy import select
 
 from app.models import Centre, Event
+from tests.web.test_menu import menu_links
 
 HTMX = {"HX-Request": "true"}
 
@@ -286,5 +287,88 @@ def test_a_centre_user_of_a_deleted_centre_sees_only_a_notice(client, login_as, 
     login_as("centre", centre=make_centre(deleted_at=clock.now))
     page = client.get("/").get_data(as_text=True)
     assert "Your centre is not active on this portal" in page
-    assert re.findall(r'aria-label="Main menu"', page)
+    assert "Your resources" not in page
+    assert menu_links(page) == ["Home"]
     assert client.get("/admin/centres").status_code == 403
+
+
+def test_edit_to_a_number_in_use_is_refused(client, csrf_token, login_as, make_centre, db):
+    login_as("admin")
+    make_centre(number="GB102", name="Other School")
+    centre = make_centre(number="GB101", name="Hillside Academy")
+    data = {"number": "gb102", "name": "Hillside Academy", "country": "GB", "town": "",
+            "timezone": "Europe/London", "zone": "3"}
+    response = post(client, csrf_token, f"/admin/centres/{centre.id}", data)
+    assert response.status_code == 422
+    assert "Centre number GB102 is already used by Other School." in response.get_data(as_text=True)
+    assert db.session.get(Centre, centre.id).number == "GB101"
+
+
+def test_a_number_taken_at_the_same_moment_is_a_field_error(
+    client, csrf_token, login_as, make_centre, monkeypatch, db
+):
+    """Two admins creating the same number at once: the database refuses the second."""
+    login_as("admin")
+    make_centre(number="PK777", name="Created A Moment Ago")
+    monkeypatch.setattr("app.services.centres._refuse_taken_number", lambda *args: None)
+    response = post(client, csrf_token, "/admin/centres", CENTRE)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "Centre number PK777 is already used by another centre." in body
+    assert len(db.session.scalars(select(Centre)).all()) == 1
+
+
+def test_an_old_time_zone_name_is_stored_by_its_current_name(client, csrf_token, login_as, db):
+    login_as("admin")
+    post(client, csrf_token, "/admin/centres", {**CENTRE, "country": "IN",
+                                                "timezone": "Asia/Calcutta"})
+    centre = db.session.scalar(select(Centre).where(Centre.number == "PK777"))
+    assert centre.timezone == "Asia/Kolkata"
+
+
+def test_a_long_name_with_characters_that_fold_longer_still_saves(client, csrf_token, login_as, db):
+    login_as("admin")
+    name = "Große Straße Gymnasium " + "ß" * 170
+    response = post(client, csrf_token, "/admin/centres",
+                    {**CENTRE, "name": name, "town": "ß" * 100})
+    assert response.status_code == 302
+    centre = db.session.scalar(select(Centre).where(Centre.number == "PK777"))
+    assert len(centre.search_key) > 330
+    assert "grosse strasse" in centre.search_key
+
+
+def test_htmx_requests_vary_by_the_headers_that_choose_page_or_fragment(client, login_as):
+    login_as("admin")
+    vary = client.get("/admin/centres").headers["Vary"]
+    for header in ("HX-Request", "HX-Target", "HX-Boosted", "HX-History-Restore-Request"):
+        assert header in vary
+
+
+def test_expired_session_htmx_post_is_sent_to_sign_in(client, make_centre):
+    """The session (and its CSRF token) is gone: htmx must navigate, not fail silently."""
+    centre = make_centre()
+    response = client.post(
+        f"/admin/centres/{centre.id}/users", data={"email": "a@example.com"},
+        headers={**HTMX, "HX-Current-URL": f"http://localhost/admin/centres/{centre.id}"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == f"/login?next=/admin/centres/{centre.id}"
+
+
+def test_stale_csrf_token_on_an_htmx_post_reloads_the_page(client, login_as, make_centre):
+    login_as("admin")
+    centre = make_centre()
+    response = client.post(f"/admin/centres/{centre.id}/users", data={"email": "a@example.com"},
+                           headers={**HTMX, "X-CSRFToken": "stale"})
+    assert response.status_code == 400
+    assert response.headers["HX-Refresh"] == "true"
+
+
+def test_enter_on_a_deleted_centres_form_saves_rather_than_undoes(client, login_as, make_centre,
+                                                                  clock):
+    login_as("admin")
+    centre = make_centre(deleted_at=clock.now)
+    page = client.get(f"/admin/centres/{centre.id}").get_data(as_text=True)
+    form = page.split('id="centre-form"', 1)[1]
+    first_button = re.search(r"<button[^>]*>", form).group(0)
+    assert 'value="save"' in first_button

@@ -93,6 +93,7 @@ def page(browser, live_server):
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("response", on_response)
+    page.reported_problems = problems  # a test that provokes an error takes it out
     yield page
     context.close()
     assert problems == [], f"the browser reported errors: {problems}"

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from app.models import Centre
+from app.models import Centre, User
 
 
 def admin_page(page, sign_in, make_user):
@@ -141,3 +141,26 @@ def test_create_a_centre_with_the_time_zone_from_the_country(page, sign_in, make
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Details for PK900 – Rāvi Grammar School"
     )
+
+
+def test_a_failed_htmx_action_is_announced(page, sign_in, make_user, make_centre, db):
+    centre = make_centre()
+    user = make_user("centre", centre=centre, email="stale@example.com")
+    admin_page(page, sign_in, make_user)
+    page.goto(f"/admin/centres/{centre.id}")
+    row = page.get_by_role("row").filter(has_text="stale@example.com")
+    expect(row).to_be_visible()
+    user_id = user.id
+    db.session.rollback()  # a fresh snapshot: the browser's requests have written since
+    db.session.delete(db.session.get(User, user_id))  # someone else deletes it meanwhile
+    db.session.commit()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Delete stale@example.com").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "That item no longer exists: someone may have changed it. "
+        "Reload the page to see it as it is now.")
+    # htmx logs the failed request to the console: expected here, and only here.
+    page.reported_problems[:] = [
+        p for p in page.reported_problems if "Error Code 404 from /admin/centres/" not in p
+    ]

@@ -18,7 +18,10 @@ def test_layout_has_skip_link_header_and_footer(client, clock):
 def test_assets_are_vendored_and_pages_have_no_inline_script(client):
     page = client.get("/login").get_data(as_text=True)
     scripts = re.findall(r"<script[^>]*>", page)
-    assert scripts == ['<script src="/static/vendor/htmx-2.0.11.min.js" defer>']
+    assert scripts == [
+        '<script src="/static/vendor/htmx-2.0.11.min.js" defer>',
+        '<script src="/static/app.js" defer>',
+    ]
     assert "style=" not in page
     htmx = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert htmx.status_code == 200

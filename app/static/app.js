@@ -1,0 +1,30 @@
+// The portal's own script: small, self-hosted (the CSP allows no inline scripts).
+// When an htmx request fails (a server error, a lost connection, a page that no
+// longer exists), say so where a screen reader will announce it, instead of
+// leaving the user wondering why nothing happened.
+(function () {
+  "use strict";
+
+  function tell(message) {
+    var region = document.getElementById("request-problem");
+    if (!region) return;
+    region.textContent = message;
+    region.hidden = false;
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 404) {
+      tell("That item no longer exists: someone may have changed it. Reload the page to see it as it is now.");
+    } else {
+      tell("Sorry, that did not work (error " + status + "). Reload the page and try again; if it keeps happening, contact support.");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    tell("The portal could not be reached. Check your connection and try again.");
+  });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var region = document.getElementById("request-problem");
+    if (region) region.hidden = true;
+  });
+})();
