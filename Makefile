@@ -35,6 +35,7 @@ test: $(VENV)/.installed-test browser
 ## bench: the benchmarks in bench/, each printing medians and ratios measured in one run
 bench: $(VENV)/.installed-test
 	cd bench && ../$(BIN)/python search.py
+	cd bench && ../$(BIN)/python import_centres.py
 
 browser: $(VENV)/.installed-test
 	scripts/ensure-browser $(BIN)

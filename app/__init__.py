@@ -22,6 +22,7 @@ from app.web.auditing import audit_requests
 from app.web.errors import register_error_handlers
 from app.web.formatting import register_filters
 from app.web.health import bp as health_bp
+from app.web.limits import apply_request_size_limit
 from app.web.menu import menu_for
 from app.web.security import add_security_headers
 
@@ -69,6 +70,8 @@ def _finish_config(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    # Before CSRFProtect's hook, which reads the request body.
+    app.before_request(apply_request_size_limit)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

@@ -33,7 +33,7 @@ def portal_env(database_url: str) -> dict:
         "PORTAL_ENV": "development",
         "SECRET_KEY": "bench-secret-key",
         "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "LOGIN_RATE_LIMIT": "1000 per minute",
     }
 
@@ -67,7 +67,8 @@ def seeded_database(centres: int):
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int = 2):
+def gunicorn(env: dict, workers: int = 2, master_pid: bool = False):
+    """Serve the portal; yields the port (and the master's pid, when asked)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -91,7 +92,7 @@ def gunicorn(env: dict, workers: int = 2):
                     break
             except OSError:
                 time.sleep(0.1)
-        yield port
+        yield (port, server.pid) if master_pid else port
     finally:
         server.terminate()
         server.wait(timeout=30)

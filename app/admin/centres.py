@@ -250,8 +250,9 @@ def new_pin(centre_id: int, user_id: int):
         reset_pin(user)
     except AccountError as error:
         if is_htmx_fragment_request():
-            return render_template("admin/_user_row.html", centre=centre, user=user,
-                                   row_error=str(error))
+            return render_template(
+                "admin/_user_row.html", centre=centre, user=user, row_error=str(error)
+            )
         flash(str(error), "error")
         return redirect(url_for(".centre", centre_id=centre.id))
     db.session.commit()

@@ -2,6 +2,7 @@
 
 from app.models.centre import Centre
 from app.models.event import Event
+from app.models.import_run import ImportRun
 from app.models.user import ROLES, User
 
-__all__ = ["ROLES", "Centre", "Event", "User"]
+__all__ = ["ROLES", "Centre", "Event", "ImportRun", "User"]

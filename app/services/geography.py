@@ -75,12 +75,17 @@ def canonical_timezone(name: str) -> str | None:
     None when the name is unknown, or is not one zone (an old name whose rules
     several current zones share, or a zone no country uses, such as "Factory").
     """
-    if name in all_timezones():
+    if name in _current_zones():
         return name
     if not is_known_timezone(name):
         return None
     candidates = _zones_by_rules().get(_rules_of(name), ())
     return candidates[0] if len(candidates) == 1 else None
+
+
+@cache
+def _current_zones() -> frozenset[str]:
+    return frozenset(all_timezones())
 
 
 def _rules_of(name: str) -> bytes:

@@ -213,8 +213,9 @@ def test_a_user_of_another_centre_is_not_found_here(
     assert db.session.get(User, user.id) is not None
 
 
-def test_add_errors_without_javascript_show_the_whole_page(client, csrf_token, login_as,
-                                                           make_centre):
+def test_add_errors_without_javascript_show_the_whole_page(
+    client, csrf_token, login_as, make_centre
+):
     login_as("admin")
     centre = make_centre(number="IN301")
     response = post(client, csrf_token, f"/admin/centres/{centre.id}/users", {"email": "nope"})
@@ -231,8 +232,13 @@ def test_an_email_taken_at_the_same_moment_is_a_field_error(
     centre = make_centre()
     make_user("centre", email="raced@example.com")
     monkeypatch.setattr("app.services.users.refuse_duplicate_email", lambda email: None)
-    response = post(client, csrf_token, f"/admin/centres/{centre.id}/users",
-                    {"email": "raced@example.com"}, headers=USERS)
+    response = post(
+        client,
+        csrf_token,
+        f"/admin/centres/{centre.id}/users",
+        {"email": "raced@example.com"},
+        headers=USERS,
+    )
     assert response.status_code == 422
     assert "That email address is already in use." in response.get_data(as_text=True)
     assert db.session.scalars(select(User).where(User.centre_id == centre.id)).all() == []
@@ -244,8 +250,13 @@ def test_new_pin_for_an_activated_user_with_htmx_says_why_in_the_row(
     login_as("admin")
     centre = make_centre()
     user = make_user("centre", centre=centre)
-    response = post(client, csrf_token, f"/admin/centres/{centre.id}/users/{user.id}/pin", {},
-                    headers={**HTMX, "HX-Target": f"user-{user.id}"})
+    response = post(
+        client,
+        csrf_token,
+        f"/admin/centres/{centre.id}/users/{user.id}/pin",
+        {},
+        headers={**HTMX, "HX-Target": f"user-{user.id}"},
+    )
     body = response.get_data(as_text=True)
     assert "<html" not in body and f'<tr id="user-{user.id}">' in body
     assert 'role="alert">' in body and "there is no PIN to reset" in body

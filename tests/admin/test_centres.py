@@ -296,8 +296,14 @@ def test_edit_to_a_number_in_use_is_refused(client, csrf_token, login_as, make_c
     login_as("admin")
     make_centre(number="GB102", name="Other School")
     centre = make_centre(number="GB101", name="Hillside Academy")
-    data = {"number": "gb102", "name": "Hillside Academy", "country": "GB", "town": "",
-            "timezone": "Europe/London", "zone": "3"}
+    data = {
+        "number": "gb102",
+        "name": "Hillside Academy",
+        "country": "GB",
+        "town": "",
+        "timezone": "Europe/London",
+        "zone": "3",
+    }
     response = post(client, csrf_token, f"/admin/centres/{centre.id}", data)
     assert response.status_code == 422
     assert "Centre number GB102 is already used by Other School." in response.get_data(as_text=True)
@@ -320,8 +326,12 @@ def test_a_number_taken_at_the_same_moment_is_a_field_error(
 
 def test_an_old_time_zone_name_is_stored_by_its_current_name(client, csrf_token, login_as, db):
     login_as("admin")
-    post(client, csrf_token, "/admin/centres", {**CENTRE, "country": "IN",
-                                                "timezone": "Asia/Calcutta"})
+    post(
+        client,
+        csrf_token,
+        "/admin/centres",
+        {**CENTRE, "country": "IN", "timezone": "Asia/Calcutta"},
+    )
     centre = db.session.scalar(select(Centre).where(Centre.number == "PK777"))
     assert centre.timezone == "Asia/Kolkata"
 
@@ -329,8 +339,9 @@ def test_an_old_time_zone_name_is_stored_by_its_current_name(client, csrf_token,
 def test_a_long_name_with_characters_that_fold_longer_still_saves(client, csrf_token, login_as, db):
     login_as("admin")
     name = "Große Straße Gymnasium " + "ß" * 170
-    response = post(client, csrf_token, "/admin/centres",
-                    {**CENTRE, "name": name, "town": "ß" * 100})
+    response = post(
+        client, csrf_token, "/admin/centres", {**CENTRE, "name": name, "town": "ß" * 100}
+    )
     assert response.status_code == 302
     centre = db.session.scalar(select(Centre).where(Centre.number == "PK777"))
     assert len(centre.search_key) > 330
@@ -348,7 +359,8 @@ def test_expired_session_htmx_post_is_sent_to_sign_in(client, make_centre):
     """The session (and its CSRF token) is gone: htmx must navigate, not fail silently."""
     centre = make_centre()
     response = client.post(
-        f"/admin/centres/{centre.id}/users", data={"email": "a@example.com"},
+        f"/admin/centres/{centre.id}/users",
+        data={"email": "a@example.com"},
         headers={**HTMX, "HX-Current-URL": f"http://localhost/admin/centres/{centre.id}"},
     )
     assert response.status_code == 401
@@ -358,14 +370,18 @@ def test_expired_session_htmx_post_is_sent_to_sign_in(client, make_centre):
 def test_stale_csrf_token_on_an_htmx_post_reloads_the_page(client, login_as, make_centre):
     login_as("admin")
     centre = make_centre()
-    response = client.post(f"/admin/centres/{centre.id}/users", data={"email": "a@example.com"},
-                           headers={**HTMX, "X-CSRFToken": "stale"})
+    response = client.post(
+        f"/admin/centres/{centre.id}/users",
+        data={"email": "a@example.com"},
+        headers={**HTMX, "X-CSRFToken": "stale"},
+    )
     assert response.status_code == 400
     assert response.headers["HX-Refresh"] == "true"
 
 
-def test_enter_on_a_deleted_centres_form_saves_rather_than_undoes(client, login_as, make_centre,
-                                                                  clock):
+def test_enter_on_a_deleted_centres_form_saves_rather_than_undoes(
+    client, login_as, make_centre, clock
+):
     login_as("admin")
     centre = make_centre(deleted_at=clock.now)
     page = client.get(f"/admin/centres/{centre.id}").get_data(as_text=True)

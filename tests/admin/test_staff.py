@@ -85,9 +85,7 @@ def test_change_role_unlock_and_delete(client, csrf_token, login_as, make_user, 
     ] == [1, 1, 1]
 
 
-def test_an_admin_cannot_demote_or_delete_themself(
-    client, csrf_token, login_as, make_user, db
-):
+def test_an_admin_cannot_demote_or_delete_themself(client, csrf_token, login_as, make_user, db):
     me = login_as("admin")
     for url, data in (
         (f"/admin/users/{me.id}/role", {"role": "tp"}),
@@ -108,12 +106,14 @@ def test_centre_users_are_not_managed_here(client, csrf_token, login_as, make_us
     )
 
 
-def test_an_invitation_racing_another_for_the_same_email(client, csrf_token, login_as, make_user,
-                                                         monkeypatch, db):
+def test_an_invitation_racing_another_for_the_same_email(
+    client, csrf_token, login_as, make_user, monkeypatch, db
+):
     login_as("admin")
     make_user("tp", email="raced@example.com")
     monkeypatch.setattr("app.services.users.refuse_duplicate_email", lambda email: None)
-    response = post(client, csrf_token, "/admin/users", {"email": "raced@example.com",
-                                                         "role": "admin"})
+    response = post(
+        client, csrf_token, "/admin/users", {"email": "raced@example.com", "role": "admin"}
+    )
     assert response.status_code == 422
     assert "That email address is already in use." in response.get_data(as_text=True)

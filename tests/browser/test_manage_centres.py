@@ -159,7 +159,8 @@ def test_a_failed_htmx_action_is_announced(page, sign_in, make_user, make_centre
     row.get_by_role("button", name="Delete stale@example.com").click()
     expect(page.get_by_role("alert")).to_have_text(
         "That item no longer exists: someone may have changed it. "
-        "Reload the page to see it as it is now.")
+        "Reload the page to see it as it is now."
+    )
     # htmx logs the failed request to the console: expected here, and only here.
     page.reported_problems[:] = [
         p for p in page.reported_problems if "Error Code 404 from /admin/centres/" not in p

@@ -1,0 +1,254 @@
+"""Admin → Manage Centres → Upload centres from excel file: upload, report, issue actions."""
+
+import logging
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from app.admin import bp
+from app.extensions import db
+from app.models import Centre, ImportRun, User
+from app.services.centres import soft_delete_centre
+from app.services.centres_import.apply import import_centres
+from app.services.centres_import.reader import MAX_FILE_BYTES
+from app.services.centres_import.workbooks import pins_workbook, sample_workbook
+from app.services.users import delete_centre_user
+from app.web.access import allow
+from app.web.htmx import is_htmx_fragment_request
+from app.web.limits import accepts_upload
+
+log = logging.getLogger(__name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HISTORY_SIZE = 20
+IN_PROGRESS = (
+    "Another centres upload is being applied right now. Please wait a minute and upload "
+    "your file again."
+)
+
+
+def _run_or_404(run_id: int) -> ImportRun:
+    return db.session.get(ImportRun, run_id) or abort(404)
+
+
+def _upload_page(status: int = 200, **context):
+    history = db.session.scalars(
+        select(ImportRun)
+        .order_by(ImportRun.started_at.desc(), ImportRun.id.desc())
+        .limit(HISTORY_SIZE)
+    ).all()
+    return render_template(
+        "admin/upload.html", history=history, max_mb=MAX_FILE_BYTES // 1024 // 1024, **context
+    ), status
+
+
+@bp.route("/centres/upload")
+@allow("admin")
+def upload_page():
+    return _upload_page()
+
+
+@bp.route("/centres/upload", methods=["POST"])
+@allow("admin")
+@accepts_upload(lambda: MAX_FILE_BYTES + 64 * 1024)  # the file, and the form around it
+def upload():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _upload_page(422, missing_file=True)
+    content = upload.read()
+    try:
+        run = import_centres(content, upload.filename, actor=current_user._get_current_object())
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("centres upload refused: another upload holds the lock", exc_info=True)
+        return _upload_page(409, busy=IN_PROGRESS)
+    if not run.applied:
+        return _upload_page(422, failed=run)
+    return redirect(url_for(".import_report", run_id=run.id))
+
+
+@bp.route("/centres/upload/sample.xlsx")
+@allow("admin")
+def upload_sample():
+    return current_app.response_class(
+        sample_workbook(),
+        mimetype=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="centres-sample.xlsx"'},
+    )
+
+
+@bp.route("/centres/imports/<int:run_id>")
+@allow("admin")
+def import_report(run_id: int):
+    run = _run_or_404(run_id)
+    if not run.applied:
+        return _upload_page(failed=run, past=True)
+    return render_template("admin/import_report.html", run=run, **_issues(run))
+
+
+def _issues(run: ImportRun) -> dict:
+    """The report's issue lists, as they stand now: what has been dealt with drops out."""
+    report = run.report
+    missing_ids = [c["id"] for c in report["missing_centres"]]
+    live = (
+        set(
+            db.session.scalars(
+                select(Centre.id).where(Centre.id.in_(missing_ids), Centre.deleted_at.is_(None))
+            )
+        )
+        if missing_ids
+        else set()
+    )
+    saved_ids = [u["id"] for u in report["extra_users"]] + [
+        p["user_id"] for d in report["duplicated_users"] for p in d["places"] if p["user_id"]
+    ]
+    existing = (
+        set(db.session.scalars(select(User.id).where(User.id.in_(saved_ids))))
+        if saved_ids
+        else set()
+    )
+    return {
+        "missing_centres": [c for c in report["missing_centres"] if c["id"] in live],
+        "extra_users": [u for u in report["extra_users"] if u["id"] in existing],
+        "duplicated_users": report["duplicated_users"],
+        "existing_users": existing,
+    }
+
+
+def _issue_section(run: ImportRun, fragment: str, message: str):
+    """After an action: the updated section for htmx, else the whole report."""
+    if is_htmx_fragment_request():
+        return render_template(fragment, run=run, done=message, **_issues(run))
+    flash(message, "success")
+    return redirect(url_for(".import_report", run_id=run.id))
+
+
+def _confirm(
+    run: ImportRun,
+    title: str,
+    items: list[str],
+    field: str,
+    ids: list[int],
+    action: str,
+    extra: dict | None = None,
+):
+    """The confirmation page for a bulk action (with JavaScript, hx-confirm asks instead)."""
+    return render_template(
+        "admin/confirm_many.html",
+        title=title,
+        items=items,
+        field=field,
+        ids=ids,
+        action=action,
+        extra=extra or {},
+        cancel=url_for(".import_report", run_id=run.id),
+    )
+
+
+@bp.route("/centres/imports/<int:run_id>/delete-centres", methods=["POST"])
+@allow("admin")
+def delete_missing_centres(run_id: int):
+    run = _run_or_404(run_id)
+    listed = {c["id"] for c in run.report.get("missing_centres", [])}
+    ids = [i for i in request.form.getlist("centre", type=int) if i in listed]
+    centres = (
+        db.session.scalars(
+            select(Centre)
+            .where(Centre.id.in_(ids), Centre.deleted_at.is_(None))
+            .order_by(Centre.number)
+        ).all()
+        if ids
+        else []
+    )
+    if not centres:
+        flash("Tick the centres to delete first.", "error")
+        return redirect(url_for(".import_report", run_id=run.id, _anchor="missing-centres"))
+    if request.form.get("confirmed") != "yes":
+        return _confirm(
+            run,
+            f"Soft delete {len(centres)} centre(s)?",
+            [c.label for c in centres],
+            "centre",
+            [c.id for c in centres],
+            url_for(".delete_missing_centres", run_id=run.id),
+        )
+    for centre in centres:
+        soft_delete_centre(centre)
+    db.session.commit()
+    return _issue_section(
+        run,
+        "admin/_missing_centres.html",
+        f"Deleted {len(centres)} centre(s). This can be undone on each centre's details page.",
+    )
+
+
+@bp.route("/centres/imports/<int:run_id>/delete-users", methods=["POST"])
+@allow("admin")
+def delete_listed_users(run_id: int):
+    run = _run_or_404(run_id)
+    section = request.form.get("section", "extra")
+    if section == "duplicated":
+        listed = {
+            p["user_id"]
+            for d in run.report.get("duplicated_users", [])
+            for p in d["places"]
+            if p["user_id"] and p["where"] == "saved"
+        }
+        fragment = "admin/_duplicated_users.html"
+    else:
+        listed = {u["id"] for u in run.report.get("extra_users", [])}
+        fragment = "admin/_extra_users.html"
+    ids = [i for i in request.form.getlist("user", type=int) if i in listed]
+    users = (
+        db.session.scalars(
+            select(User).where(User.id.in_(ids), User.role == "centre").order_by(User.email)
+        ).all()
+        if ids
+        else []
+    )
+    if not users:
+        flash("Tick the users to delete first.", "error")
+        return redirect(url_for(".import_report", run_id=run.id))
+    if request.form.get("confirmed") != "yes":
+        return _confirm(
+            run,
+            f"Delete {len(users)} user(s)?",
+            [f"{u.email} ({u.centre.number})" for u in users],
+            "user",
+            [u.id for u in users],
+            url_for(".delete_listed_users", run_id=run.id),
+            extra={"section": section},
+        )
+    for user in users:
+        delete_centre_user(user)
+    db.session.commit()
+    return _issue_section(
+        run, fragment, f"Deleted {len(users)} user(s). Their centres are unchanged."
+    )
+
+
+@bp.route("/centres/imports/<int:run_id>/pins.xlsx")
+@allow("admin")
+def new_user_pins(run_id: int):
+    run = _run_or_404(run_id)
+    rows = db.session.execute(
+        select(Centre.number, Centre.name, User.email, User.pin)
+        .join(Centre, User.centre_id == Centre.id)
+        .where(
+            User.id.in_(run.new_user_ids or [-1]),
+            User.activated_at.is_(None),
+            User.pin.is_not(None),
+        )
+        .order_by(Centre.number, User.email)
+    ).all()
+    return current_app.response_class(
+        pins_workbook(rows),
+        mimetype=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="new-user-pins-{run.id}.xlsx"',
+            "Cache-Control": "no-store",
+        },
+    )

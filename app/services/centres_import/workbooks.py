@@ -1,0 +1,72 @@
+"""Workbooks the portal writes: the sample centres file and the new-user PINs file.
+
+Every cell is written as text. A value starting with = + - @ is never written
+as a formula, so a spreadsheet opened by an admin cannot run what a centre
+typed (CSV/formula injection).
+"""
+
+import io
+from collections.abc import Iterable
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+SAMPLE_HEADER = ("Centre Number", "Centre Name", "Country", "Town", "Time Zone", "Zone", "Email")
+SAMPLE_ROWS = (
+    (
+        "GB101",
+        "Hillside Academy",
+        "GB",
+        "London",
+        "Europe/London",
+        3,
+        "exams.officer@hillside.example",
+    ),
+    ("GB101", "Hillside Academy", "GB", "London", "Europe/London", 3, "head@hillside.example"),
+    ("IN301", "Delhi Public School – Rohini", "IN", "New Delhi", "", 4, "exams@dps-rohini.example"),
+    (
+        "US601",
+        "Lakeview High School",
+        "US",
+        "Chicago",
+        "America/Chicago",
+        1,
+        "exams@lakeview.example",
+    ),
+    ("ES201", "Colegio Internacional Peñalara", "ES", "Madrid", "Europe/Madrid", 3, ""),
+)
+PINS_HEADER = ("Centre Number", "Centre Name", "Email", "PIN")
+
+
+def text_workbook(title: str, header: Iterable, rows: Iterable[Iterable]) -> bytes:
+    """An .xlsx with one sheet whose every cell is stored as text."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    for values in (header, *rows):
+        sheet.append([_text_cell(sheet, value) for value in values])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_cell(sheet, value) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
+    cell.data_type = "s"  # openpyxl would make "=..." a formula
+    return cell
+
+
+def sample_workbook() -> bytes:
+    """A valid centres file: two users at one centre, a time zone left to its country,
+    and a centre without users."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Centres")
+    sheet.append(SAMPLE_HEADER)
+    for row in SAMPLE_ROWS:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def pins_workbook(rows: Iterable[tuple[str, str, str, str]]) -> bytes:
+    return text_workbook("New user PINs", PINS_HEADER, rows)

@@ -1,0 +1,256 @@
+"""Reading centres workbooks: every row problem by row and column; hostile files refused."""
+
+import pytest
+
+from app.services.centres_import.reader import (
+    MAX_ROWS,
+    OLE2_MAGIC,
+    FileProblem,
+    read_centres,
+)
+from tests.imports.files import (
+    HEADER,
+    openpyxl_file,
+    replace_member,
+    row,
+    xlsxwriter_file,
+    zip_of,
+)
+
+
+def problems(result):
+    return [(p.row, p.column, p.value, p.reason) for p in result.problems]
+
+
+@pytest.mark.parametrize("writer", [openpyxl_file, xlsxwriter_file])
+def test_a_valid_file_from_either_writer(writer):
+    result = read_centres(
+        writer(
+            [
+                row(),
+                row(email="head@hillside.example"),
+                row(
+                    number=12345,
+                    name="Numeric Number School",
+                    country="IN",
+                    town="Pune",
+                    timezone="",
+                    zone=4.0,
+                    email="",
+                ),
+            ]
+        )
+    )
+    assert result.problems == []
+    assert result.data_rows == 3
+    first, second, third = result.rows
+    assert (first.row, first.number, first.zone, first.email) == (
+        2,
+        "GB101",
+        3,
+        "officer@hillside.example",
+    )
+    assert second.email == "head@hillside.example"
+    assert (third.number, third.timezone, third.zone, third.email) == (
+        "12345",
+        "Asia/Kolkata",
+        4,
+        None,
+    )
+
+
+def test_columns_match_by_name_in_any_order_and_case():
+    header = ["email", "ZONE", "  Centre   name ", "Town", "Country", "centre number", "Notes"]
+    result = read_centres(
+        openpyxl_file(
+            [["a@b.example", 2, "Colegio", "Madrid", "ES", "ES1", "ignored"]], header=header
+        )
+    )
+    assert result.problems[0].reason.startswith("Choose the time zone: Spain has several")
+    result = read_centres(
+        openpyxl_file(
+            [["a@b.example", 2, "Colegio", "Lima", "PE", "PE1", "ignored"]], header=header
+        )
+    )
+    assert result.problems == []
+    assert result.rows[0].timezone == "America/Lima"
+
+
+def test_every_bad_row_is_reported_with_row_column_value_and_reason():
+    result = read_centres(
+        openpyxl_file(
+            [
+                row(),
+                row(number="G-1"),
+                row(number="GB102", email="not an email"),
+                row(number="GB103", country="XX"),
+                row(number="GB104", timezone="Mars/Base"),
+                row(number="GB105", zone=9),
+                row(number="GB101", name="Another Name", email="x@hillside.example"),
+                row(email="officer@hillside.example"),
+            ]
+        )
+    )
+    found = problems(result)
+    assert found[0] == (
+        3,
+        "Centre Number",
+        "G-1",
+        "A centre number is 2 to 10 letters or digits, like GB123.",
+    )
+    assert found[1][:3] == (4, "Email", "not an email")
+    assert "is not an email address" in found[1][3]
+    assert found[2] == (5, "Country", "XX", "“XX” is not an ISO 3166 country code (like GB or IN).")
+    assert found[3] == (
+        6,
+        "Time Zone",
+        "Mars/Base",
+        "“Mars/Base” is not an IANA time zone (like Europe/London).",
+    )
+    assert found[4] == (7, "Zone", "9", "The zone must be a whole number from 1 to 6, not “9”.")
+    assert found[5] == (
+        8,
+        "Centre Name",
+        "Another Name",
+        "centre GB101 has “Hillside Academy” on row 2",
+    )
+    assert found[6] == (
+        9,
+        "Email",
+        "officer@hillside.example",
+        "already given for centre GB101 on row 2",
+    )
+    assert len(found) == 7
+
+
+def test_a_formula_cell_is_refused():
+    content = xlsxwriter_file([row(), row(number="GB102")], formulas=[(2, 1, '="Sneaky "&"Name"')])
+    [problem] = read_centres(content).problems
+    assert (problem.row, problem.column) == (3, "Centre Name")
+    assert problem.reason == "a formula: copy the column and paste values instead"
+
+
+def test_text_that_looks_like_a_formula_is_just_text():
+    """A text cell holding "=..." (typed with a leading apostrophe) is no formula."""
+    result = read_centres(xlsxwriter_file([row(name="=Hillside Academy")]))
+    assert result.problems == []
+    assert result.rows[0].name == "=Hillside Academy"
+
+
+def test_a_formula_in_a_column_we_do_not_read_is_ignored():
+    content = xlsxwriter_file(
+        [row(), row(email="b@hillside.example")],
+        header=[*HEADER, "Notes"],
+        formulas=[(1, 7, "=1+1")],
+    )
+    result = read_centres(content)
+    assert result.problems == [] and len(result.rows) == 2
+
+
+def test_blank_rows_are_skipped_and_counted_rows_are_real():
+    result = read_centres(openpyxl_file([row(), [None] * 7, row(email="b@hillside.example")]))
+    assert result.data_rows == 2
+    assert [r.row for r in result.rows] == [2, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"Centre Number,Centre Name\nGB1,School\n", "This is a text file (such as .csv)"),
+        (OLE2_MAGIC + b"\x00" * 600, "old-style Excel file (.xls)"),
+        (
+            OLE2_MAGIC + b"\x00" * 50 + "EncryptedPackage".encode("utf-16-le"),
+            "protected with a password",
+        ),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not an Excel workbook (.xlsx)"),
+        (zip_of({"hello.txt": b"hi"}), "not an Excel workbook (.xlsx)"),
+    ],
+)
+def test_files_that_are_not_workbooks_say_what_they_are(content, message):
+    with pytest.raises(FileProblem) as problem:
+        read_centres(content)
+    assert message in str(problem.value)
+
+
+def test_a_truncated_workbook_is_damaged():
+    content = openpyxl_file([row()])
+    with pytest.raises(FileProblem, match="damaged"):
+        read_centres(content[: len(content) // 2])
+
+
+def test_header_problems():
+    with pytest.raises(FileProblem, match="The sheet is empty"):
+        read_centres(openpyxl_file([], header=None))
+    with pytest.raises(FileProblem, match=r"missing the column\(s\) “Zone”, “Email”"):
+        read_centres(openpyxl_file([], header=HEADER[:5]))
+    with pytest.raises(FileProblem, match="but no centres below it"):
+        read_centres(openpyxl_file([]))
+    with pytest.raises(FileProblem, match="has the column “Email” twice"):
+        read_centres(openpyxl_file([], header=[*HEADER, "EMAIL"]))
+
+
+def test_more_than_one_sheet_is_refused():
+    with pytest.raises(FileProblem, match="The workbook has 2 sheets"):
+        read_centres(openpyxl_file([row()], sheets=("Centres", "Notes")))
+
+
+def test_too_many_rows(monkeypatch):
+    monkeypatch.setattr("app.services.centres_import.reader.MAX_ROWS", 3)
+    rows = [row(email=f"u{i}@hillside.example") for i in range(4)]
+    with pytest.raises(FileProblem, match="more than 3 rows"):
+        read_centres(openpyxl_file(rows))
+    assert MAX_ROWS == 50_000
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked():
+    bomb = zip_of(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/workbook.xml": b"<workbook/>",
+            "xl/worksheets/sheet1.xml": b"<" + b"a" * 50_000_000 + b">",
+        }
+    )
+    assert len(bomb) < 200_000
+    with pytest.raises(FileProblem, match="not safe to open"):
+        read_centres(bomb)
+
+
+def test_too_many_parts_is_refused():
+    members = {f"part{i}.xml": b"x" for i in range(600)}
+    with pytest.raises(FileProblem, match="holds 600 parts"):
+        read_centres(zip_of(members))
+
+
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+)
+MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+@pytest.mark.parametrize(
+    ("part", "xml"),
+    [
+        (
+            "xl/sharedStrings.xml",
+            LAUGHS + b"<sst " + MAIN + b' count="1" uniqueCount="1"><si><t>&lol2;</t></si></sst>',
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            LAUGHS + b"<worksheet " + MAIN + b'><sheetData><row r="1"><c r="A1" t="inlineStr">'
+            b"<is><t>&lol2;</t></is></c></row></sheetData></worksheet>",
+        ),
+    ],
+)
+def test_xml_entity_tricks_are_refused(part, xml):
+    """defusedxml is installed, so openpyxl parses with it and refuses entities."""
+    content = replace_member(xlsxwriter_file([row()]), part, xml)
+    with pytest.raises(FileProblem, match="XML that is not safe to open"):
+        read_centres(content)
+
+
+def test_a_file_over_the_size_limit(monkeypatch):
+    monkeypatch.setattr("app.services.centres_import.reader.MAX_FILE_BYTES", 1000)
+    with pytest.raises(FileProblem, match="the limit is 0 MB"):
+        read_centres(b"x" * 1001)

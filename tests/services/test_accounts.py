@@ -1,0 +1,57 @@
+"""Email addresses: the fast check for plain addresses agrees with email_validator."""
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.services.accounts import AccountError, _plain_email, checked_email
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.from_regex(
+        r"[a-z0-9_%+-]{1,20}(\.[a-z0-9_%+-]{1,10}){0,2}@([a-z0-9-]{1,12}\.){1,3}[a-z]{2,8}",
+        fullmatch=True,
+    )
+)
+def test_every_plain_address_the_fast_check_accepts_email_validator_accepts_unchanged(address):
+    if not _plain_email(address):
+        return
+    result = validate_email(address, check_deliverability=False)
+    assert result.normalized.lower() == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a..b@example.com",
+        ".a@example.com",
+        "a.@example.com",
+        "a@-example.com",
+        "a@example-.com",
+        "a@example.test",
+        "a@host.localhost",
+        "a@x.invalid",
+        "a@example",
+        "a@example.c",
+        "a" * 65 + "@example.com",
+        "a@xn--bcher-kva.example.com",
+    ],
+)
+def test_the_fast_check_leaves_doubtful_addresses_to_email_validator(address):
+    assert not _plain_email(address)
+
+
+def test_errors_come_from_email_validator_in_its_words():
+    with pytest.raises(AccountError, match="“a..b@example.com” is not an email address"):
+        checked_email("a..b@example.com")
+    with pytest.raises(EmailNotValidError):
+        validate_email("a..b@example.com", check_deliverability=False)
+
+
+def test_addresses_are_trimmed_and_lower_cased():
+    assert (
+        checked_email("  Exams.Officer@School.Example.org ") == "exams.officer@school.example.org"
+    )
+    assert checked_email("Jürgen@Example.de") == "jürgen@example.de"
