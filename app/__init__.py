@@ -70,8 +70,11 @@ def _finish_config(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    # Before CSRFProtect's hook, which reads the request body.
+    # These two run before CSRFProtect's hook, which reads the request body: the
+    # size limit must be set first, and a signed-out or unauthorised request is
+    # turned away without its (possibly large) body being read at all.
     app.before_request(apply_request_size_limit)
+    app.before_request(guard_request)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
@@ -87,7 +90,6 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_web(app: Flask) -> None:
-    app.before_request(guard_request)
     audit_requests(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)

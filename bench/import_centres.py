@@ -117,11 +117,12 @@ with app.app_context():
 
 
 def raw_parse(path: Path) -> float:
+    """openpyxl's fastest plain read: read-only, values only, every value touched."""
     started = time.perf_counter()
     workbook = openpyxl.load_workbook(path, read_only=True)
-    for cells in workbook.worksheets[0].iter_rows():
-        for cell in cells:
-            cell.value  # noqa: B018  (touch every value, as the upload does)
+    for values in workbook.worksheets[0].iter_rows(values_only=True):
+        for _value in values:
+            pass
     workbook.close()
     return time.perf_counter() - started
 

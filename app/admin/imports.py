@@ -5,15 +5,17 @@ import logging
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.admin import bp
 from app.extensions import db
 from app.models import Centre, ImportRun, User
+from app.services.audit import record_event
 from app.services.centres import soft_delete_centre
 from app.services.centres_import.apply import import_centres
 from app.services.centres_import.reader import MAX_FILE_BYTES
 from app.services.centres_import.workbooks import pins_workbook, sample_workbook
+from app.services.transactions import is_lock_timeout
 from app.services.users import delete_centre_user
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request
@@ -26,6 +28,10 @@ HISTORY_SIZE = 20
 IN_PROGRESS = (
     "Another centres upload is being applied right now. Please wait a minute and upload "
     "your file again."
+)
+CHANGED_MEANWHILE = (
+    "A centre or user in your file was added by someone else while the file was being "
+    "applied, so nothing was changed. Please upload the file again."
 )
 
 
@@ -61,10 +67,18 @@ def upload():
     try:
         run = import_centres(content, upload.filename, actor=current_user._get_current_object())
         db.session.commit()
-    except OperationalError:
+    except OperationalError as error:
         db.session.rollback()
-        log.warning("centres upload refused: another upload holds the lock", exc_info=True)
+        if not is_lock_timeout(error):
+            raise
+        log.warning("centres upload refused: another upload holds the lock")
         return _upload_page(409, busy=IN_PROGRESS)
+    except IntegrityError:
+        # A centre or user was added through Manage Centres while this file was
+        # being applied: nothing of the upload was kept; the next try sees it.
+        db.session.rollback()
+        log.warning("centres upload clashed with a concurrent change", exc_info=True)
+        return _upload_page(409, busy=CHANGED_MEANWHILE)
     if not run.applied:
         return _upload_page(422, failed=run)
     return redirect(url_for(".import_report", run_id=run.id))
@@ -86,7 +100,12 @@ def import_report(run_id: int):
     run = _run_or_404(run_id)
     if not run.applied:
         return _upload_page(failed=run, past=True)
-    return render_template("admin/import_report.html", run=run, **_issues(run))
+    return render_template(
+        "admin/import_report.html",
+        run=run,
+        **_issues(run),
+        actionable=run.id == _latest_applied_id(),
+    )
 
 
 def _issues(run: ImportRun) -> dict:
@@ -121,7 +140,7 @@ def _issues(run: ImportRun) -> dict:
 def _issue_section(run: ImportRun, fragment: str, message: str):
     """After an action: the updated section for htmx, else the whole report."""
     if is_htmx_fragment_request():
-        return render_template(fragment, run=run, done=message, **_issues(run))
+        return render_template(fragment, run=run, done=message, actionable=True, **_issues(run))
     flash(message, "success")
     return redirect(url_for(".import_report", run_id=run.id))
 
@@ -148,24 +167,57 @@ def _confirm(
     )
 
 
+def _latest_applied_id() -> int | None:
+    return db.session.scalar(
+        select(ImportRun.id)
+        .where(ImportRun.status == "applied")
+        .order_by(ImportRun.started_at.desc(), ImportRun.id.desc())
+        .limit(1)
+    )
+
+
+def _refuse_action(run: ImportRun, fragment: str, message: str):
+    """Say why nothing was done: in the section for htmx, else on the report."""
+    if is_htmx_fragment_request():
+        actionable = run.id == _latest_applied_id()
+        return render_template(
+            fragment, run=run, problem=message, actionable=actionable, **_issues(run)
+        ), 422
+    flash(message, "error")
+    return redirect(url_for(".import_report", run_id=run.id))
+
+
+OLDER_REPORT = (
+    "This report is from an older upload, and the site has changed since: act on the "
+    "latest upload's report instead."
+)
+
+
 @bp.route("/centres/imports/<int:run_id>/delete-centres", methods=["POST"])
 @allow("admin")
 def delete_missing_centres(run_id: int):
     run = _run_or_404(run_id)
-    listed = {c["id"] for c in run.report.get("missing_centres", [])}
+    fragment = "admin/_missing_centres.html"
+    if run.id != _latest_applied_id():
+        return _refuse_action(run, fragment, OLDER_REPORT)
+    # Only what this report listed, and only while it is still that centre.
+    listed = {c["id"]: c["number"] for c in run.report.get("missing_centres", [])}
     ids = [i for i in request.form.getlist("centre", type=int) if i in listed]
     centres = (
-        db.session.scalars(
-            select(Centre)
-            .where(Centre.id.in_(ids), Centre.deleted_at.is_(None))
-            .order_by(Centre.number)
-        ).all()
+        [
+            centre
+            for centre in db.session.scalars(
+                select(Centre)
+                .where(Centre.id.in_(ids), Centre.deleted_at.is_(None))
+                .order_by(Centre.number)
+            )
+            if centre.number == listed[centre.id]
+        ]
         if ids
         else []
     )
     if not centres:
-        flash("Tick the centres to delete first.", "error")
-        return redirect(url_for(".import_report", run_id=run.id, _anchor="missing-centres"))
+        return _refuse_action(run, fragment, "Tick the centres to delete first.")
     if request.form.get("confirmed") != "yes":
         return _confirm(
             run,
@@ -180,7 +232,7 @@ def delete_missing_centres(run_id: int):
     db.session.commit()
     return _issue_section(
         run,
-        "admin/_missing_centres.html",
+        fragment,
         f"Deleted {len(centres)} centre(s). This can be undone on each centre's details page.",
     )
 
@@ -192,26 +244,31 @@ def delete_listed_users(run_id: int):
     section = request.form.get("section", "extra")
     if section == "duplicated":
         listed = {
-            p["user_id"]
+            p["user_id"]: d["email"]
             for d in run.report.get("duplicated_users", [])
             for p in d["places"]
             if p["user_id"] and p["where"] == "saved"
         }
         fragment = "admin/_duplicated_users.html"
     else:
-        listed = {u["id"] for u in run.report.get("extra_users", [])}
+        listed = {u["id"]: u["email"] for u in run.report.get("extra_users", [])}
         fragment = "admin/_extra_users.html"
+    if run.id != _latest_applied_id():
+        return _refuse_action(run, fragment, OLDER_REPORT)
     ids = [i for i in request.form.getlist("user", type=int) if i in listed]
     users = (
-        db.session.scalars(
-            select(User).where(User.id.in_(ids), User.role == "centre").order_by(User.email)
-        ).all()
+        [
+            user
+            for user in db.session.scalars(
+                select(User).where(User.id.in_(ids), User.role == "centre").order_by(User.email)
+            )
+            if user.email == listed[user.id]
+        ]
         if ids
         else []
     )
     if not users:
-        flash("Tick the users to delete first.", "error")
-        return redirect(url_for(".import_report", run_id=run.id))
+        return _refuse_action(run, fragment, "Tick the users to delete first.")
     if request.form.get("confirmed") != "yes":
         return _confirm(
             run,
@@ -244,6 +301,8 @@ def new_user_pins(run_id: int):
         )
         .order_by(Centre.number, User.email)
     ).all()
+    record_event("centres.pins_downloaded", subject=run, details={"users": len(rows)})
+    db.session.commit()
     return current_app.response_class(
         pins_workbook(rows),
         mimetype=XLSX,

@@ -34,9 +34,11 @@ class ImportRun(db.Model):
     created_users: Mapped[int] = mapped_column(Integer, default=0)
     replaced_users: Mapped[int] = mapped_column(Integer, default=0)
     renamed_centres: Mapped[int] = mapped_column(Integer, default=0)
-    report: Mapped[dict] = mapped_column(JSON, default=dict)
-    problems: Mapped[list] = mapped_column(JSON, default=list)
-    new_user_ids: Mapped[list] = mapped_column(JSON, default=list)
+    problem_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Loaded only when a report is opened: the history list needs none of them.
+    report: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)
+    problems: Mapped[list] = mapped_column(JSON, default=list, deferred=True)  # the first 1,000
+    new_user_ids: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
 
     @property
     def applied(self) -> bool:

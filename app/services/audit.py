@@ -10,6 +10,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
+
 from app.extensions import db
 from app.models import Event, User
 from app.services.clock import utcnow
@@ -65,3 +67,29 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def record_events(action: str, subject_type: str, items: list[tuple[int, dict]]) -> None:
+    """Add many Events of one kind at once (an upload's hundreds of changes), with
+    the same time, actor and address. Each item is (subject id, details)."""
+    if not items:
+        return
+    context = _context.get()
+    actor = context.actor()
+    now = utcnow()
+    db.session.execute(
+        insert(Event),
+        [
+            {
+                "at": now,
+                "action": action,
+                "actor_id": actor.id if actor else None,
+                "actor_email": actor.email if actor else None,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "details": details,
+                "ip": context.ip,
+            }
+            for subject_id, details in items
+        ],
+    )

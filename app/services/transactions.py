@@ -1,7 +1,7 @@
 """Transaction boundaries for work that must not hold, or must take, the write lock."""
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 
@@ -64,3 +64,9 @@ def unique_violation(error: IntegrityError) -> str | None:
     if "UNIQUE constraint failed:" in message:  # SQLite names the column
         return message.split("UNIQUE constraint failed:", 1)[1].split(",")[0].strip()
     return None
+
+
+def is_lock_timeout(error: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock (another writer held it)."""
+    code = getattr(error.orig, "sqlstate", None)  # PostgreSQL: lock_not_available
+    return code == "55P03" or "database is locked" in str(error.orig)

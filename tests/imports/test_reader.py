@@ -1,6 +1,10 @@
 """Reading centres workbooks: every row problem by row and column; hostile files refused."""
 
+import io
+import zipfile
+
 import pytest
+import xlsxwriter
 
 from app.services.centres_import.reader import (
     MAX_ROWS,
@@ -254,3 +258,77 @@ def test_a_file_over_the_size_limit(monkeypatch):
     monkeypatch.setattr("app.services.centres_import.reader.MAX_FILE_BYTES", 1000)
     with pytest.raises(FileProblem, match="the limit is 0 MB"):
         read_centres(b"x" * 1001)
+
+
+def test_a_sheet_running_far_past_its_rows_is_refused_quickly():
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("Centres")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, row())
+    sheet.write(1_000_000, 0, "far below")
+    workbook.close()
+    with pytest.raises(FileProblem, match="goes on past row 70,000"):
+        read_centres(buffer.getvalue())
+
+
+def test_a_claimed_row_one_billion_is_refused_quickly():
+    content = xlsxwriter_file([row()])
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    sheet = sheet.replace(
+        b"</sheetData>", b'<row r="1000000000"><c r="A1000000000"><v>1</v></c></row></sheetData>'
+    )
+    with pytest.raises(FileProblem, match="goes on past row"):
+        read_centres(replace_member(content, "xl/worksheets/sheet1.xml", sheet))
+
+
+def test_a_missing_shared_string_is_damage_not_a_crash():
+    content = xlsxwriter_file([row()])
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    sheet = sheet.replace(
+        b"</sheetData>", b'<row r="3"><c r="A3" t="s"><v>999</v></c></row></sheetData>'
+    )
+    with pytest.raises(FileProblem, match="damaged"):
+        read_centres(replace_member(content, "xl/worksheets/sheet1.xml", sheet))
+
+
+def test_oversized_shared_strings_are_refused_before_loading(monkeypatch):
+    monkeypatch.setattr("app.services.centres_import.reader.MAX_SHARED_STRINGS_BYTES", 100)
+    with pytest.raises(FileProblem, match="“xl/sharedStrings.xml” of the file unpacks to"):
+        read_centres(xlsxwriter_file([row()]))
+
+
+def test_a_formula_in_utf16_xml_is_still_found():
+    content = xlsxwriter_file(
+        [row(), row(number="GB102")], formulas=[(2, 1, '=HYPERLINK("http://x","Name")')]
+    )
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    utf16 = sheet.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    [problem] = read_centres(replace_member(content, "xl/worksheets/sheet1.xml", utf16)).problems
+    assert (problem.row, problem.column) == (3, "Centre Name")
+    assert "formula" in problem.reason
+
+
+def test_only_the_first_problems_are_kept_but_all_are_counted(monkeypatch):
+    monkeypatch.setattr("app.services.centres_import.reader.MAX_PROBLEMS_KEPT", 2)
+    result = read_centres(openpyxl_file([row(zone=9, email=f"u{i}@x.example") for i in range(5)]))
+    assert result.problem_count == 5
+    assert [p.row for p in result.problems] == [2, 3]
+
+
+def test_a_blank_name_on_a_centres_later_row_is_fine_but_two_names_are_not():
+    result = read_centres(
+        openpyxl_file(
+            [
+                row(),
+                row(name="", email="b@hillside.example"),
+                row(number="GB102", name="", email="c@x.example"),
+                row(number="GB102", name="First", email="d@x.example"),
+                row(number="GB102", name="", email="e@x.example"),
+                row(number="GB102", name="Second", email="f@x.example"),
+            ]
+        )
+    )
+    assert [(p.row, p.reason) for p in result.problems] == [
+        (7, "centre GB102 has “First” on row 5")
+    ]

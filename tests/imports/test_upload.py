@@ -451,3 +451,117 @@ def test_a_new_centre_without_a_name_fails_the_whole_upload(client, login_as, ma
         in body
     )
     assert count(db, Centre) == 1 and count(db, User, User.role == "centre") == 0
+
+
+def test_every_change_of_an_upload_has_its_event(client, login_as, make_centre, make_user, db):
+    admin = login_as("admin")
+    old = make_centre(number="GB101", name="Old Name")
+    make_user("centre", centre=old, email="waiting@x.example", activated=False)
+    report_page(
+        client,
+        upload(
+            client, openpyxl_file([row(), row(number="GB102", name="New", email="new@x.example")])
+        ),
+    )
+    run = db.session.scalar(select(ImportRun))
+    events = db.session.scalars(select(Event).where(Event.action != "centres.imported")).all()
+    by_action = {}
+    for event in events:
+        by_action.setdefault(event.action, []).append(event)
+    assert [e.details["number"] for e in by_action["centre.created"]] == ["GB102"]
+    assert by_action["centre.updated"][0].details["changes"] == {
+        "name": ["Old Name", "Hillside Academy"]
+    }
+    assert sorted(e.details["email"] for e in by_action["user.created"]) == [
+        "new@x.example",
+        "officer@hillside.example",
+    ]
+    [replaced] = by_action["user.deleted"]
+    assert replaced.details["email"] == "waiting@x.example" and replaced.details["replaced"]
+    assert all(e.details["import_run"] == run.id and e.actor_id == admin.id for e in events)
+
+
+def test_downloading_the_pins_is_logged(client, login_as, db):
+    login_as("admin")
+    report_page(client, upload(client, openpyxl_file([row()])))
+    run = db.session.scalar(select(ImportRun))
+    client.get(f"/admin/centres/imports/{run.id}/pins.xlsx")
+    event = db.session.scalar(select(Event).where(Event.action == "centres.pins_downloaded"))
+    assert (event.subject_id, event.details) == (run.id, {"users": 1})
+
+
+def test_an_older_report_cannot_be_acted_on(client, login_as, make_centre, make_user, db):
+    login_as("admin")
+    _, missing, *_ = issues_setup(client, make_centre, make_user)
+    older = db.session.scalar(select(ImportRun))
+    report_page(client, upload(client, openpyxl_file([row()])))  # a newer upload
+    page = client.get(f"/admin/centres/imports/{older.id}").get_data(as_text=True)
+    assert "This report is from an older upload." in page
+    assert ">Delete Missing Centres</button>" not in page
+    response = client.post(
+        f"/admin/centres/imports/{older.id}/delete-centres",
+        data={"centre": missing.id, "confirmed": "yes", "csrf_token": csrf_token_of(client, "/")},
+        headers={**HTMX, "HX-Target": "missing-centres"},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "act on the latest upload&#39;s report instead" in body
+    assert ">Delete Missing Centres</button>" not in body
+    assert db.session.get(Centre, missing.id).deleted_at is None
+
+
+def test_an_htmx_action_with_nothing_ticked_says_so_in_the_section(
+    client, login_as, make_centre, make_user, db
+):
+    login_as("admin")
+    issues_setup(client, make_centre, make_user)
+    run_id = db.session.scalar(select(ImportRun.id))
+    response = client.post(
+        f"/admin/centres/imports/{run_id}/delete-users",
+        data={"section": "extra", "confirmed": "yes", "csrf_token": csrf_token_of(client, "/")},
+        headers={**HTMX, "HX-Target": "extra-users"},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<html" not in body and "Tick the users to delete first." in body
+
+
+def test_a_user_who_activated_meanwhile_is_not_replaced(make_centre, make_user, db):
+    from app.services.centres_import.apply import apply_plan
+    from app.services.centres_import.reconcile import Plan, UserOnSite
+
+    centre = make_centre()
+    user = make_user("centre", centre=centre, email="just.activated@x.example")
+    plan = Plan(replaced_users=[UserOnSite(user.id, user.email, centre.number)])
+    apply_plan(plan)
+    db.session.commit()
+    assert db.session.get(User, user.id) is not None
+    assert plan.replaced_users == []
+
+
+def test_an_upload_waiting_too_long_for_another_is_told_so(client, login_as, monkeypatch, app):
+    from sqlalchemy.exc import OperationalError
+
+    login_as("admin")
+
+    def locked(*args, **kwargs):
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("app.admin.imports.import_centres", locked)
+    response = upload(client, openpyxl_file([row()]))
+    assert response.status_code == 409
+    assert "Another centres upload is being applied right now." in response.get_data(as_text=True)
+
+
+def test_a_long_list_of_problems_is_cut_but_counted(client, login_as, monkeypatch, db):
+    login_as("admin")
+    monkeypatch.setattr("app.services.centres_import.reader.MAX_PROBLEMS_KEPT", 2)
+    monkeypatch.setattr("app.services.centres_import.apply.MAX_PROBLEMS_KEPT", 2)
+    response = upload(
+        client, openpyxl_file([row(zone=9, email=f"u{i}@x.example") for i in range(5)])
+    )
+    body = response.get_data(as_text=True)
+    assert "5 problems in 5 row(s)" in body and "The first 2 are listed below." in body
+    run = db.session.scalar(select(ImportRun))
+    assert (run.problem_count, len(run.problems)) == (5, 2)
+    assert "Failed: 5 problems" in client.get("/admin/centres/upload").get_data(as_text=True)

@@ -12,9 +12,14 @@ from sqlalchemy import delete, insert, select, update
 from app.extensions import db
 from app.models import Centre, ImportRun, User
 from app.models.user import new_session_token
-from app.services.audit import record_event
+from app.services.audit import record_event, record_events
 from app.services.centre_rules import search_key
-from app.services.centres_import.reader import FileProblem, RowProblem, read_centres
+from app.services.centres_import.reader import (
+    MAX_PROBLEMS_KEPT,
+    FileProblem,
+    RowProblem,
+    read_centres,
+)
 from app.services.centres_import.reconcile import Plan, StoredCentre, StoredUser, reconcile
 from app.services.clock import utcnow
 from app.services.pins import generate_pin
@@ -66,8 +71,10 @@ def _import_centres(content: bytes, file_name: str, *, actor=None) -> ImportRun:
     except FileProblem as problem:
         return _finish(run, started, problems=[RowProblem(0, "", "", str(problem))], actor=actor)
     run.rows = read.data_rows
-    if read.problems:
-        return _finish(run, started, problems=read.problems, actor=actor)
+    if read.problem_count:
+        return _finish(
+            run, started, problems=read.problems, actor=actor, problem_count=read.problem_count
+        )
 
     timings["read"] = time.perf_counter() - started
     lock_centre_imports()
@@ -76,7 +83,9 @@ def _import_centres(content: bytes, file_name: str, *, actor=None) -> ImportRun:
     timings["reconcile"] = time.perf_counter() - started - sum(timings.values())
     if plan.problems:
         return _finish(run, started, problems=plan.problems, actor=actor)
-    run.new_user_ids = apply_plan(plan)
+    db.session.add(run)
+    db.session.flush()  # the run's id, for the Events of its changes
+    run.new_user_ids = apply_plan(plan, run.id)
     timings["apply"] = time.perf_counter() - started - sum(timings.values())
     log.info(
         "centres upload %r: %s",
@@ -92,8 +101,11 @@ def _import_centres(content: bytes, file_name: str, *, actor=None) -> ImportRun:
     return _finish(run, started, actor=actor)
 
 
-def _finish(run: ImportRun, started: float, *, problems=(), actor=None) -> ImportRun:
-    run.problems = [asdict(problem) for problem in problems]
+def _finish(
+    run: ImportRun, started: float, *, problems=(), actor=None, problem_count: int | None = None
+) -> ImportRun:
+    run.problems = [asdict(problem) for problem in problems[:MAX_PROBLEMS_KEPT]]
+    run.problem_count = len(problems) if problem_count is None else problem_count
     run.duration_ms = round((time.perf_counter() - started) * 1000)
     if actor is not None:
         run.actor_id, run.actor_email = actor.id, actor.email
@@ -106,7 +118,7 @@ def _finish(run: ImportRun, started: float, *, problems=(), actor=None) -> Impor
         "created_users": run.created_users,
         "replaced_users": run.replaced_users,
         "renamed_centres": run.renamed_centres,
-        "problems": len(run.problems),
+        "problems": run.problem_count,
     }
     record_event(
         "centres.imported" if run.applied else "centres.import_failed",
@@ -159,9 +171,11 @@ def _with_last_sign_ins(plan: Plan) -> Plan:
     return plan
 
 
-def apply_plan(plan: Plan) -> list[int]:
-    """Make the plan's changes with bulk statements; return the new users' ids. Flushes only."""
+def apply_plan(plan: Plan, run_id: int | None = None) -> list[int]:
+    """Make the plan's changes with bulk statements, each change with its Event;
+    return the new users' ids. Flushes only."""
     now = utcnow()
+    source = {"import_run": run_id}
     if plan.new_centres:
         db.session.execute(
             insert(Centre),
@@ -175,6 +189,14 @@ def apply_plan(plan: Plan) -> list[int]:
                 for c in plan.new_centres
             ],
         )
+    centre_ids = _centre_ids(
+        {c.number for c in plan.new_centres} | {u.number for u in plan.new_users}
+    )
+    record_events(
+        "centre.created",
+        "Centre",
+        [(centre_ids[c.number], {**asdict(c), **source}) for c in plan.new_centres],
+    )
     if plan.renames:
         db.session.execute(
             update(Centre),
@@ -188,10 +210,16 @@ def apply_plan(plan: Plan) -> list[int]:
                 for r in plan.renames
             ],
         )
+        record_events(
+            "centre.updated",
+            "Centre",
+            [
+                (r.centre_id, {"number": r.number, "changes": {"name": [r.old, r.new]}, **source})
+                for r in plan.renames
+            ],
+        )
     new_ids: list[int] = []
     if plan.new_users:
-        numbers = {user.number for user in plan.new_users}
-        centre_ids = _centre_ids(numbers)
         taken = set(db.session.scalars(select(User.pin).where(User.pin.is_not(None))))
         rows = []
         for user in plan.new_users:
@@ -211,10 +239,37 @@ def apply_plan(plan: Plan) -> list[int]:
                     "updated_at": now,
                 }
             )
-        new_ids = list(db.session.scalars(insert(User).returning(User.id), rows))
+        created = db.session.execute(insert(User).returning(User.id, User.email), rows).all()
+        new_ids = [user_id for user_id, _ in created]
+        centre_of = {user.email: user.number for user in plan.new_users}
+        record_events(
+            "user.created",
+            "User",
+            [
+                (user_id, {"email": email, "centre": centre_of[email], **source})
+                for user_id, email in created
+            ],
+        )
     replaced = [user.id for user in plan.replaced_users]
+    removed = set()
     for start in range(0, len(replaced), CHUNK):
-        db.session.execute(delete(User).where(User.id.in_(replaced[start : start + CHUNK])))
+        # Only users still waiting to activate: one who activated a moment ago stays.
+        removed.update(
+            db.session.scalars(
+                delete(User)
+                .where(User.id.in_(replaced[start : start + CHUNK]), User.activated_at.is_(None))
+                .returning(User.id)
+            )
+        )
+    plan.replaced_users = [u for u in plan.replaced_users if u.id in removed]
+    record_events(
+        "user.deleted",
+        "User",
+        [
+            (u.id, {"email": u.email, "centre": u.number, "replaced": True, **source})
+            for u in plan.replaced_users
+        ],
+    )
     return new_ids
 
 

@@ -6,13 +6,13 @@ of them, with the row number and column a person sees in Excel.
 """
 
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import NamedTuple
-from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from defusedxml import DefusedXmlException
@@ -24,14 +24,21 @@ from app.services.centre_rules import RuleError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
-# A real .xlsx has a few dozen parts and unpacks to a few times its size.
+# Blank rows are skipped, but reading them still costs time: a sheet may be at
+# most this many rows long, blank ones included (a file can claim row 10^9).
+MAX_SHEET_ROWS = MAX_ROWS + 20_000
+MAX_PROBLEMS_KEPT = 1_000
+# A real .xlsx has a few dozen parts; a 50,000-row one unpacks to about 15 MB.
 MAX_ZIP_MEMBERS = 500
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_PART_BYTES = 60 * 1024 * 1024
+# The shared strings are loaded whole, before any row is read.
+MAX_SHARED_STRINGS_BYTES = 20 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted .xlsx
 ENCRYPTED_MARKER = "EncryptedPackage".encode("utf-16-le")
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+log = logging.getLogger(__name__)
 
 # Header text (matched ignoring case and spaces) → field name.
 COLUMNS = {
@@ -91,6 +98,8 @@ class ReadResult:
     sheet_name: str = ""
     # (row, column index, formula): found while reading, reported with their row.
     formula_cells: list[tuple[int, int, str]] = field(default_factory=list)
+    plain_values: bool = False  # read without cell types (no formula in the sheet)
+    problem_count: int = 0  # all of them; `problems` keeps the first MAX_PROBLEMS_KEPT
 
 
 UNSAFE_XML = (
@@ -108,7 +117,10 @@ def read_centres(content: bytes) -> ReadResult:
         raise
     except DefusedXmlException:
         raise FileProblem(UNSAFE_XML) from None
-    except (ParseError, ValueError) as error:
+    except Exception as error:  # openpyxl, zipfile and zlib fail many ways on damaged parts
+        if _unsafe_xml_behind(error):
+            raise FileProblem(UNSAFE_XML) from None
+        log.warning("unreadable centres workbook", exc_info=True)
         raise FileProblem(
             f"The workbook could not be read: it is damaged ({type(error).__name__})."
         ) from None
@@ -127,17 +139,25 @@ def _read_sheet(workbook) -> ReadResult:
     # The stated dimensions can lie (a hostile file may claim a million rows):
     # read the rows that are really there.
     sheet.reset_dimensions()
+    if not _has_formulas(workbook, sheet):
+        # The fast path (most files): plain values, no cell objects. A value that
+        # looks like a formula sends the sheet down the careful path after all.
+        try:
+            result = ReadResult(sheet_name=sheet.title, plain_values=True)
+            _read_rows(enumerate(sheet.iter_rows(values_only=True), start=1), result)
+            return result
+        except _LooksLikeFormula:
+            pass
     result = ReadResult(sheet_name=sheet.title)
-    if _has_formulas(workbook, sheet):
-        rows = (
-            _values_of(number, cells, result)
-            for number, cells in enumerate(sheet.iter_rows(), start=1)
-        )
-    else:
-        # The fast path (most files): plain values, no cell objects.
-        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+    rows = (
+        _values_of(number, cells, result) for number, cells in enumerate(sheet.iter_rows(), start=1)
+    )
     _read_rows(rows, result)
     return result
+
+
+class _LooksLikeFormula(Exception):
+    """A plain value starting with "=": only the cell's type can tell text from formula."""
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -251,6 +271,17 @@ def _check_zip(content: bytes) -> None:
             f"The file would unpack to {unpacked / 1024 / 1024:.0f} MB: it is not safe to open."
         )
     for member in members:
+        limit = (
+            MAX_SHARED_STRINGS_BYTES
+            if member.filename.endswith("sharedStrings.xml")
+            else MAX_PART_BYTES
+        )
+        if member.file_size > limit:
+            raise FileProblem(
+                f"Part “{member.filename}” of the file unpacks to "
+                f"{member.file_size / 1024 / 1024:.0f} MB, more than a centres file needs: "
+                "it is not safe to open."
+            )
         if member.compress_size and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO:
             raise FileProblem(
                 f"Part “{member.filename}” of the file is compressed {MAX_COMPRESSION_RATIO}"
@@ -275,6 +306,11 @@ def _read_rows(rows: Iterable[tuple[int, tuple]], result: ReadResult) -> None:
     pairs: dict[tuple[str, str], int] = {}
     formula_columns = {index: field for field, index in zip(FIELDS, indexes, strict=True)}
     for row_number, values in rows:
+        if row_number > MAX_SHEET_ROWS:
+            raise FileProblem(
+                f"The sheet goes on past row {MAX_SHEET_ROWS:,} (blank rows included); a "
+                f"centres file has at most {MAX_ROWS:,} rows. Delete the rows below the centres."
+            )
         problems: list[RowProblem] = []
         while result.formula_cells and result.formula_cells[0][0] <= row_number:
             formula_row, column, formula = result.formula_cells.pop(0)
@@ -285,8 +321,14 @@ def _read_rows(rows: Iterable[tuple[int, tuple]], result: ReadResult) -> None:
                     formula,
                     "a formula: copy the column and paste values instead",
                 )
-                (problems if formula_row == row_number else result.problems).append(problem)
+                if formula_row == row_number:
+                    problems.append(problem)
+                else:  # a formula in a row read as blank
+                    result.problem_count += 1
+                    result.problems.append(problem)
         raw = _raw_values(row_number, values, indexes, problems)
+        if result.plain_values and any(value[:1] == "=" for value in raw):
+            raise _LooksLikeFormula
         if not any(raw) and not problems:
             continue  # blank rows in the middle of a sheet are common and harmless
         result.data_rows += 1
@@ -308,7 +350,9 @@ def _read_rows(rows: Iterable[tuple[int, tuple]], result: ReadResult) -> None:
         if details is not None:
             _check_consistency(row_number, details, email, first_rows, pairs, problems)
         if problems:
-            result.problems.extend(problems)
+            result.problem_count += len(problems)
+            room = MAX_PROBLEMS_KEPT - len(result.problems)
+            result.problems.extend(problems[: max(room, 0)])
         elif details is not None:
             result.rows.append(CentreRow(row_number, *details, email))
     if result.data_rows == 0:
@@ -370,6 +414,8 @@ def _clean_centre(raw: tuple) -> tuple[tuple | None, list[tuple[str, str, str]]]
 
 def _find_header(rows) -> tuple[int, dict[str, int]]:
     for row_number, values in rows:
+        if row_number > MAX_SHEET_ROWS:
+            break
         texts = [_plain(value) for value in values]
         if not any(texts):
             continue
@@ -407,20 +453,34 @@ def _check_consistency(
     pairs: dict,
     problems: list,
 ) -> None:
-    """One centre is described the same way on every row; a user appears once per centre."""
-    number = details[0]
+    """One centre is described the same way on every row; a user appears once per centre.
+
+    A blank name means "not given" (a stored centre keeps its name), so it never
+    conflicts; two different names do, whichever rows they are on.
+    """
+    number, name = details[0], details[1]
     first_row, first = first_rows.setdefault(number, (row_number, details))
-    if first != details:
-        for field, mine, theirs in zip(FIELDS[1:6], details[1:], first[1:], strict=True):
-            if mine != theirs:
-                problems.append(
-                    RowProblem(
-                        row_number,
-                        TITLES[field],
-                        str(mine),
-                        f"centre {number} has “{theirs}” on row {first_row}",
-                    )
+    for column, mine, theirs in zip(FIELDS[2:6], details[2:], first[2:], strict=True):
+        if mine != theirs:
+            problems.append(
+                RowProblem(
+                    row_number,
+                    TITLES[column],
+                    str(mine),
+                    f"centre {number} has “{theirs}” on row {first_row}",
                 )
+            )
+    if name:
+        named_row, first_name = first_rows.setdefault(("name", number), (row_number, name))
+        if name != first_name:
+            problems.append(
+                RowProblem(
+                    row_number,
+                    "Centre Name",
+                    name,
+                    f"centre {number} has “{first_name}” on row {named_row}",
+                )
+            )
     if email is not None:
         pair = (number, email)
         if pair in pairs:
