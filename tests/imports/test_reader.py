@@ -332,3 +332,62 @@ def test_a_blank_name_on_a_centres_later_row_is_fine_but_two_names_are_not():
     assert [(p.row, p.reason) for p in result.problems] == [
         (7, "centre GB102 has “First” on row 5")
     ]
+
+
+def test_dates_booleans_and_missing_references_are_read_as_excel_means_them():
+    from datetime import datetime as dt
+
+    result = read_centres(openpyxl_file([row(town=dt(2026, 6, 1, 9, 30))]))
+    [problem] = result.problems
+    assert (problem.row, problem.column, problem.reason) == (2, "Town", "a date or time, not text")
+    content = xlsxwriter_file([row()])
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    # A row written without cell references, with an inline rich-text string
+    # (two runs and a phonetic reading), a formula's cached text and a boolean.
+    extra = (
+        b'<row r="3"><c t="inlineStr"><is><r><t>GB</t></r><r><t>102</t></r>'
+        b"<rPh><t>ignored</t></rPh></is></c>"
+        b'<c t="str"><v>Text School</v></c><c t="inlineStr"><is><t>GB</t></is></c>'
+        b'<c t="b"><v>1</v></c><c t="inlineStr"><is><t>Europe/London</t></is></c>'
+        b'<c><v>3</v></c><c t="inlineStr"><is><t>x@y.example</t></is></c></row>'
+    )
+    result = read_centres(
+        replace_member(
+            content,
+            "xl/worksheets/sheet1.xml",
+            sheet.replace(b"</sheetData>", extra + b"</sheetData>"),
+        )
+    )
+    assert result.problems == []
+    added = result.rows[1]
+    assert (added.number, added.name, added.town, added.zone, added.email) == (
+        "GB102",
+        "Text School",
+        "TRUE",
+        3,
+        "x@y.example",
+    )
+
+
+def test_a_cell_beyond_excels_last_column_is_damage():
+    content = xlsxwriter_file([row()])
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    sheet = sheet.replace(
+        b"</sheetData>", b'<row r="3"><c r="ZZZZZZZZ3"><v>1</v></c></row></sheetData>'
+    )
+    with pytest.raises(FileProblem, match="damaged"):
+        read_centres(replace_member(content, "xl/worksheets/sheet1.xml", sheet))
+
+
+def test_openpyxls_own_rows_give_the_same_result(monkeypatch):
+    """The fallback, used only if openpyxl's internals ever change shape."""
+    content = xlsxwriter_file(
+        [row(), row(number=12345, zone=4.0, email="")], formulas=[(2, 1, "=1+1")]
+    )
+    fast = read_centres(content)
+    monkeypatch.setattr("app.services.centres_import.reader._fast_rows", lambda *args: None)
+    slow = read_centres(content)
+    assert slow.rows == fast.rows and slow.problems == fast.problems
+    assert [p.reason for p in slow.problems] == [
+        "a formula: copy the column and paste values instead"
+    ]

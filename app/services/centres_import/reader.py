@@ -7,7 +7,6 @@ of them, with the row number and column a person sees in Excel.
 
 import io
 import logging
-import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from app.services import centre_rules
 from app.services.accounts import AccountError, checked_email
 from app.services.centre_rules import RuleError
+from app.services.centres_import.sheet_xml import SheetRows, UnsafeSheetXml
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -98,7 +98,6 @@ class ReadResult:
     sheet_name: str = ""
     # (row, column index, formula): found while reading, reported with their row.
     formula_cells: list[tuple[int, int, str]] = field(default_factory=list)
-    plain_values: bool = False  # read without cell types (no formula in the sheet)
     problem_count: int = 0  # all of them; `problems` keeps the first MAX_PROBLEMS_KEPT
 
 
@@ -115,7 +114,7 @@ def read_centres(content: bytes) -> ReadResult:
         return _read_sheet(workbook)
     except FileProblem:
         raise
-    except DefusedXmlException:
+    except (DefusedXmlException, UnsafeSheetXml):
         raise FileProblem(UNSAFE_XML) from None
     except Exception as error:  # openpyxl, zipfile and zlib fail many ways on damaged parts
         if _unsafe_xml_behind(error):
@@ -139,15 +138,15 @@ def _read_sheet(workbook) -> ReadResult:
     # The stated dimensions can lie (a hostile file may claim a million rows):
     # read the rows that are really there.
     sheet.reset_dimensions()
-    if not _has_formulas(workbook, sheet):
-        # The fast path (most files): plain values, no cell objects. A value that
-        # looks like a formula sends the sheet down the careful path after all.
-        try:
-            result = ReadResult(sheet_name=sheet.title, plain_values=True)
-            _read_rows(enumerate(sheet.iter_rows(values_only=True), start=1), result)
-            return result
-        except _LooksLikeFormula:
-            pass
+    fast = _fast_rows(workbook, sheet)
+    if fast is not None:
+        result = ReadResult(sheet_name=sheet.title)
+        with fast as source:
+            _read_rows(
+                _with_formulas(SheetRows(source, *fast_args(workbook, sheet)), result), result
+            )
+        return result
+    # openpyxl's own rows: slower, used only if its internals ever change shape.
     result = ReadResult(sheet_name=sheet.title)
     rows = (
         _values_of(number, cells, result) for number, cells in enumerate(sheet.iter_rows(), start=1)
@@ -156,27 +155,34 @@ def _read_sheet(workbook) -> ReadResult:
     return result
 
 
-class _LooksLikeFormula(Exception):
-    """A plain value starting with "=": only the cell's type can tell text from formula."""
-
-
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
-
-
-def _has_formulas(workbook, sheet) -> bool:
-    """Whether the sheet's XML has any formula tag (scanned in chunks, so memory
-    stays flat); True when it cannot tell, which only costs speed."""
+def _fast_rows(workbook, sheet):
+    """The sheet's XML, opened for SheetRows; None if openpyxl's internals differ."""
     try:
-        source = workbook._archive.open(sheet._worksheet_path)
-    except (AttributeError, KeyError, zipfile.BadZipFile):
-        return True
-    with source:
-        tail = b""
-        while chunk := source.read(1024 * 1024):
-            if _FORMULA_TAG.search(tail + chunk):
-                return True
-            tail = chunk[-16:]
-    return False
+        return workbook._archive.open(sheet._worksheet_path)
+    except (AttributeError, KeyError):
+        return None
+
+
+def fast_args(workbook, sheet) -> tuple:
+    return sheet._shared_strings, workbook._date_formats, workbook.epoch
+
+
+class _with_formulas:
+    """SheetRows' rows as (row, values), its formula cells noted on the result."""
+
+    def __init__(self, rows: SheetRows, result: ReadResult):
+        self._rows = rows
+        self._result = result
+        self.keep_columns = rows.keep_columns
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        row_number, values, formulas = next(self._rows)
+        for column, formula in formulas.items():
+            self._result.formula_cells.append((row_number, column, formula[:100]))
+        return row_number, values
 
 
 def _values_of(row_number: int, cells: tuple, result: ReadResult) -> tuple[int, tuple]:
@@ -301,6 +307,8 @@ def _read_rows(rows: Iterable[tuple[int, tuple]], result: ReadResult) -> None:
     rows = iter(rows)
     header_row, columns = _find_header(rows)
     indexes = [columns.get(field, -1) for field in FIELDS]  # Time Zone may be absent
+    if hasattr(rows, "keep_columns"):
+        rows.keep_columns(max(indexes) + 1)
     cleaned_centres: dict[tuple, tuple] = {}
     first_rows: dict[str, tuple[int, tuple]] = {}
     pairs: dict[tuple[str, str], int] = {}
@@ -327,8 +335,6 @@ def _read_rows(rows: Iterable[tuple[int, tuple]], result: ReadResult) -> None:
                     result.problem_count += 1
                     result.problems.append(problem)
         raw = _raw_values(row_number, values, indexes, problems)
-        if result.plain_values and any(value[:1] == "=" for value in raw):
-            raise _LooksLikeFormula
         if not any(raw) and not problems:
             continue  # blank rows in the middle of a sheet are common and harmless
         result.data_rows += 1
