@@ -36,7 +36,7 @@ def _plain_email(candidate: str) -> bool:
     local, domain = candidate.split("@")
     return (
         len(local) <= 64
-        and "xn--" not in domain
+        and "--" not in domain  # "ab--" labels are reserved (IDNA); Punycode is "xn--"
         and domain.rpartition(".")[2] not in _SPECIAL_TOP_LABELS
     )
 

@@ -293,9 +293,21 @@ def test_a_missing_shared_string_is_damage_not_a_crash():
 
 
 def test_oversized_shared_strings_are_refused_before_loading(monkeypatch):
-    monkeypatch.setattr("app.services.centres_import.reader.MAX_SHARED_STRINGS_BYTES", 100)
+    """They are loaded whole, before any row limit applies, whatever the part is called."""
+    monkeypatch.setattr("app.services.centres_import.reader.MAX_LOADED_PART_BYTES", 12_000)
+    content = xlsxwriter_file(
+        [
+            row(name=f"School number {i:04d} " + "x" * 40, email=f"u{i}@x.example")
+            for i in range(300)
+        ]
+    )
     with pytest.raises(FileProblem, match="“xl/sharedStrings.xml” of the file unpacks to"):
-        read_centres(xlsxwriter_file([row()]))
+        read_centres(content)
+    renamed = replace_member(
+        content, "xl/strings.xml", zipfile.ZipFile(io.BytesIO(content)).read("xl/sharedStrings.xml")
+    )
+    with pytest.raises(FileProblem, match="of the file unpacks to"):
+        read_centres(renamed)
 
 
 def test_a_formula_in_utf16_xml_is_still_found():
@@ -391,3 +403,89 @@ def test_openpyxls_own_rows_give_the_same_result(monkeypatch):
     assert [p.reason for p in slow.problems] == [
         "a formula: copy the column and paste values instead"
     ]
+
+
+def with_sheet_rows(xml_rows: bytes, content: bytes | None = None) -> bytes:
+    """A workbook whose sheet holds the header, one good row, then `xml_rows`."""
+    content = content or xlsxwriter_file([row()])
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    return replace_member(
+        content,
+        "xl/worksheets/sheet1.xml",
+        sheet.replace(b"</sheetData>", xml_rows + b"</sheetData>"),
+    )
+
+
+@pytest.mark.parametrize(("offset", "value"), [(6, 200), (9, 0x08)])
+def test_odd_zip_headers_are_damage_not_a_crash(offset, value):
+    content = bytearray(xlsxwriter_file([row()]))
+    at = content.rfind(b"PK\x01\x02")
+    content[at + offset] |= value
+    if offset == 9:
+        content[at + 46] = 0xFF  # a name that is not UTF-8, flagged as UTF-8
+    with pytest.raises(FileProblem):
+        read_centres(bytes(content))
+
+
+def test_empty_cells_far_to_the_right_cost_nothing():
+    rows = b"".join(b'<row r="%d"><c r="XFD%d"/></row>' % (n, n) for n in range(3, 20_000))
+    result = read_centres(with_sheet_rows(rows))
+    assert result.data_rows == 1 and result.problems == []
+
+
+def test_row_numbers_must_go_up():
+    with pytest.raises(FileProblem, match="damaged"):
+        read_centres(with_sheet_rows(b'<row r="2"><c r="A2"><v>1</v></c></row>'))
+
+
+def test_formulas_above_the_header_are_not_the_centres():
+    """A title row such as =TODAY() above the header is no problem of the centres."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("Centres")
+    sheet.write_formula(0, 0, "=TODAY()")
+    sheet.write_formula(0, 6, '="Centres at "&TEXT(TODAY(),"yyyy-mm-dd")')
+    sheet.write_row(2, 0, HEADER)
+    sheet.write_row(3, 0, row())
+    workbook.close()
+    result = read_centres(buffer.getvalue())
+    assert result.problems == [] and result.rows[0].row == 4
+
+
+def test_cell_references_as_excel_and_other_writers_spell_them():
+    rows = (
+        b'<row r="3"><c r="a3" t="inlineStr"><is><t>GB102</t></is></c>'
+        b'<c r="$B$3" t="inlineStr"><is><t>Dollar School</t></is></c>'
+        b'<c r="C3" t="inlineStr"><is><t>GB</t></is></c>'
+        b'<c r="E3" t="inlineStr"><is><t>Europe/London</t></is></c>'
+        b'<c r="F3"><v>3</v></c></row>'
+    )
+    result = read_centres(with_sheet_rows(rows))
+    assert (result.rows[1].number, result.rows[1].name) == ("GB102", "Dollar School")
+    with pytest.raises(FileProblem, match="damaged"):
+        read_centres(with_sheet_rows(b'<row r="3"><c r="3"><v>1</v></c></row>'))
+
+
+def test_a_date_out_of_range_is_a_row_problem_not_a_damaged_file():
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("Centres")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, row())
+    sheet.write_row(2, 0, row(number="GB102", email="b@x.example"))
+    sheet.write_number(2, 3, 1e9, workbook.add_format({"num_format": "yyyy-mm-dd"}))
+    workbook.close()
+    result = read_centres(buffer.getvalue())
+    [problem] = result.problems
+    assert (problem.row, problem.column, problem.value) == (3, "Town", "#VALUE!")
+    assert problem.reason == "an Excel error value, not text: correct the cell"
+    assert len(result.rows) == 1
+
+
+def test_a_formula_filled_down_is_named_as_such():
+    rows = b'<row r="3"><c r="A3"><f t="shared" si="0"/><v>1</v></c></row>'
+    problem = read_centres(with_sheet_rows(rows)).problems[0]
+    assert (problem.column, problem.value) == (
+        "Centre Number",
+        "(a formula filled down from above)",
+    )

@@ -10,7 +10,7 @@ import logging
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 import openpyxl
@@ -31,14 +31,18 @@ MAX_PROBLEMS_KEPT = 1_000
 # A real .xlsx has a few dozen parts; a 50,000-row one unpacks to about 15 MB.
 MAX_ZIP_MEMBERS = 500
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-MAX_PART_BYTES = 60 * 1024 * 1024
-# The shared strings are loaded whole, before any row is read.
-MAX_SHARED_STRINGS_BYTES = 20 * 1024 * 1024
+MAX_PART_BYTES = 60 * 1024 * 1024  # a worksheet, read as a stream
+# Every other part (shared strings, styles, ...) is loaded whole, before any row.
+MAX_LOADED_PART_BYTES = 20 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted .xlsx
 ENCRYPTED_MARKER = "EncryptedPackage".encode("utf-16-le")
 log = logging.getLogger(__name__)
+# What Excel shows in a cell whose value could not be worked out.
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+)
 
 # Header text (matched ignoring case and spaces) → field name.
 COLUMNS = {
@@ -96,8 +100,6 @@ class ReadResult:
     problems: list[RowProblem] = field(default_factory=list)
     data_rows: int = 0
     sheet_name: str = ""
-    # (row, column index, formula): found while reading, reported with their row.
-    formula_cells: list[tuple[int, int, str]] = field(default_factory=list)
     problem_count: int = 0  # all of them; `problems` keeps the first MAX_PROBLEMS_KEPT
 
 
@@ -138,63 +140,45 @@ def _read_sheet(workbook) -> ReadResult:
     # The stated dimensions can lie (a hostile file may claim a million rows):
     # read the rows that are really there.
     sheet.reset_dimensions()
-    fast = _fast_rows(workbook, sheet)
-    if fast is not None:
-        result = ReadResult(sheet_name=sheet.title)
-        with fast as source:
-            _read_rows(
-                _with_formulas(SheetRows(source, *fast_args(workbook, sheet)), result), result
-            )
-        return result
-    # openpyxl's own rows: slower, used only if its internals ever change shape.
     result = ReadResult(sheet_name=sheet.title)
-    rows = (
-        _values_of(number, cells, result) for number, cells in enumerate(sheet.iter_rows(), start=1)
-    )
-    _read_rows(rows, result)
+    fast = _fast_rows(workbook, sheet)
+    if fast is None:
+        # openpyxl's own rows: slower, used only if its internals ever change shape.
+        _read_rows(
+            (_values_of(number, cells) for number, cells in enumerate(sheet.iter_rows(), start=1)),
+            result,
+        )
+        return result
+    source, *lookups = fast
+    with source:
+        _read_rows(SheetRows(source, *lookups), result)
     return result
 
 
-def _fast_rows(workbook, sheet):
-    """The sheet's XML, opened for SheetRows; None if openpyxl's internals differ."""
+def _fast_rows(workbook, sheet) -> tuple | None:
+    """The sheet's XML and what SheetRows needs from openpyxl; None if its internals differ."""
     try:
-        return workbook._archive.open(sheet._worksheet_path)
+        lookups = (
+            sheet._shared_strings,
+            workbook._date_formats,
+            workbook._timedelta_formats,
+            workbook.epoch,
+        )
+        return workbook._archive.open(sheet._worksheet_path), *lookups
     except (AttributeError, KeyError):
         return None
 
 
-def fast_args(workbook, sheet) -> tuple:
-    return sheet._shared_strings, workbook._date_formats, workbook.epoch
-
-
-class _with_formulas:
-    """SheetRows' rows as (row, values), its formula cells noted on the result."""
-
-    def __init__(self, rows: SheetRows, result: ReadResult):
-        self._rows = rows
-        self._result = result
-        self.keep_columns = rows.keep_columns
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        row_number, values, formulas = next(self._rows)
-        for column, formula in formulas.items():
-            self._result.formula_cells.append((row_number, column, formula[:100]))
-        return row_number, values
-
-
-def _values_of(row_number: int, cells: tuple, result: ReadResult) -> tuple[int, tuple]:
-    """A row's values, with each formula cell reported and read as empty."""
-    values = []
+def _values_of(row_number: int, cells: tuple) -> tuple[int, tuple, dict[int, str]]:
+    """A row as SheetRows gives it: values, and formula cells apart (read as empty)."""
+    values, formulas = [], {}
     for column, cell in enumerate(cells):
         if cell.data_type == "f":
-            result.formula_cells.append((row_number, column, str(cell.value)[:100]))
+            formulas[column] = str(cell.value)
             values.append(None)
         else:
             values.append(cell.value)
-    return row_number, tuple(values)
+    return row_number, tuple(values), formulas
 
 
 def _open_workbook(content: bytes):
@@ -262,7 +246,7 @@ def _check_zip(content: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
             names = {member.filename for member in members}
-    except zipfile.BadZipFile:
+    except Exception:  # BadZipFile, and what odd headers raise (versions, names)
         raise FileProblem(
             "This is not an Excel workbook (.xlsx), or the file is damaged."
         ) from None
@@ -277,11 +261,8 @@ def _check_zip(content: bytes) -> None:
             f"The file would unpack to {unpacked / 1024 / 1024:.0f} MB: it is not safe to open."
         )
     for member in members:
-        limit = (
-            MAX_SHARED_STRINGS_BYTES
-            if member.filename.endswith("sharedStrings.xml")
-            else MAX_PART_BYTES
-        )
+        streamed = member.filename.startswith("xl/worksheets/")
+        limit = MAX_PART_BYTES if streamed else MAX_LOADED_PART_BYTES
         if member.file_size > limit:
             raise FileProblem(
                 f"Part “{member.filename}” of the file unpacks to "
@@ -300,7 +281,7 @@ def _check_zip(content: bytes) -> None:
 FIELDS = ("number", "name", "country", "town", "timezone", "zone", "email")
 
 
-def _read_rows(rows: Iterable[tuple[int, tuple]], result: ReadResult) -> None:
+def _read_rows(rows: Iterable[tuple[int, tuple, dict]], result: ReadResult) -> None:
     """Read every row under the header. Written for speed (30,000 rows cost little
     more than openpyxl's own parse): a centre's details repeat on each of its
     rows, so each distinct set is cleaned once, and only the email per row."""
@@ -313,27 +294,23 @@ def _read_rows(rows: Iterable[tuple[int, tuple]], result: ReadResult) -> None:
     first_rows: dict[str, tuple[int, tuple]] = {}
     pairs: dict[tuple[str, str], int] = {}
     formula_columns = {index: field for field, index in zip(FIELDS, indexes, strict=True)}
-    for row_number, values in rows:
+    for row_number, values, formulas in rows:
         if row_number > MAX_SHEET_ROWS:
             raise FileProblem(
                 f"The sheet goes on past row {MAX_SHEET_ROWS:,} (blank rows included); a "
                 f"centres file has at most {MAX_ROWS:,} rows. Delete the rows below the centres."
             )
         problems: list[RowProblem] = []
-        while result.formula_cells and result.formula_cells[0][0] <= row_number:
-            formula_row, column, formula = result.formula_cells.pop(0)
+        for column, formula in formulas.items():
             if column in formula_columns:
-                problem = RowProblem(
-                    formula_row,
-                    TITLES[formula_columns[column]],
-                    formula,
-                    "a formula: copy the column and paste values instead",
+                problems.append(
+                    RowProblem(
+                        row_number,
+                        TITLES[formula_columns[column]],
+                        formula[:100],
+                        "a formula: copy the column and paste values instead",
+                    )
                 )
-                if formula_row == row_number:
-                    problems.append(problem)
-                else:  # a formula in a row read as blank
-                    result.problem_count += 1
-                    result.problems.append(problem)
         raw = _raw_values(row_number, values, indexes, problems)
         if not any(raw) and not problems:
             continue  # blank rows in the middle of a sheet are common and harmless
@@ -372,7 +349,19 @@ def _raw_values(row_number: int, values: tuple, indexes: list[int], problems: li
     for name, index in zip(FIELDS, indexes, strict=True):
         value = values[index] if 0 <= index < width else None
         kind = type(value)
-        if kind is str:
+        if kind is str and value[:1] != "#":
+            raw.append(value.strip())
+        elif kind is str and value.strip() in EXCEL_ERRORS:
+            problems.append(
+                RowProblem(
+                    row_number,
+                    TITLES[name],
+                    value.strip(),
+                    "an Excel error value, not text: correct the cell",
+                )
+            )
+            raw.append("")
+        elif kind is str:
             raw.append(value.strip())
         elif value is None:
             raw.append("")
@@ -382,7 +371,7 @@ def _raw_values(row_number: int, values: tuple, indexes: list[int], problems: li
             raw.append(str(int(value)) if value.is_integer() else str(value))
         elif kind is bool:
             raw.append(str(value).upper())
-        elif isinstance(value, (datetime, date, time)):
+        elif isinstance(value, (datetime, date, time, timedelta)):
             problems.append(
                 RowProblem(row_number, TITLES[name], str(value), "a date or time, not text")
             )
@@ -419,7 +408,8 @@ def _clean_centre(raw: tuple) -> tuple[tuple | None, list[tuple[str, str, str]]]
 
 
 def _find_header(rows) -> tuple[int, dict[str, int]]:
-    for row_number, values in rows:
+    """The first row with any text; formulas above or in it are not the centres'."""
+    for row_number, values, _formulas in rows:
         if row_number > MAX_SHEET_ROWS:
             break
         texts = [_plain(value) for value in values]

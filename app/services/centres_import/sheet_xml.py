@@ -5,8 +5,15 @@ reads the sheet's XML itself with expat, keeping only the columns the upload
 needs. It is about twice as fast as openpyxl's own read-only rows, because it
 does for each cell only what a centres file needs, and it reports formula
 cells exactly. Like defusedxml, it refuses any DTD, so no entity tricks.
+
+Hostile sheets cost little: empty cells are not stored, columns past
+HEADER_COLUMNS are ignored until the header says which are needed, and row
+numbers must go up. Anything malformed raises ValueError, which the reader
+reports as a damaged file.
 """
 
+import math
+import re
 from collections import deque
 from xml.parsers import expat
 
@@ -14,9 +21,10 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 ROW, CELL, VALUE, FORMULA = NS + "row", NS + "c", NS + "v", NS + "f"
-INLINE, TEXT, PHONETIC = NS + "is", NS + "t", NS + "rPh"
+TEXT, PHONETIC = NS + "t", NS + "rPh"
 CHUNK = 64 * 1024
-MAX_COLUMN = 16_383  # XFD, Excel's last column
+HEADER_COLUMNS = 256  # the header must be within the first 256 columns
+REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?[0-9]+")
 
 
 class UnsafeSheetXml(ValueError):
@@ -28,29 +36,29 @@ def _refuse(*args) -> None:
 
 
 def _column_index(reference: str) -> int:
-    """0-based column of a reference such as "AB12"."""
+    """0-based column of a cell reference such as "AB12" or "$ab$12"."""
+    match = REFERENCE.fullmatch(reference)
+    if match is None:
+        raise ValueError(f"cell reference {reference[:20]!r} is not a cell reference")
     index = 0
-    for ch in reference:
-        if "A" <= ch <= "Z":
-            index = index * 26 + ord(ch) - 64
-        else:
-            break
+    for ch in match.group(1).upper():
+        index = index * 26 + ord(ch) - 64
     return index - 1
 
 
 class SheetRows:
     """Iterates (row number, values, {column: formula}) over the rows that exist.
 
-    `keep_columns(n)` stops it keeping values beyond the first n columns once
-    the caller knows which it needs (after the header row).
+    `keep_columns(n)` says how many columns matter, once the header is known.
     """
 
-    def __init__(self, source, shared_strings, date_formats, epoch):
+    def __init__(self, source, shared_strings, date_formats, timedelta_formats, epoch):
         self._source = source
         self._strings = shared_strings
         self._dates = date_formats
+        self._durations = timedelta_formats
         self._epoch = epoch
-        self._width: int | None = None
+        self._width = HEADER_COLUMNS
         self._ready: deque = deque()
         self._done = False
         self._row = 0
@@ -95,16 +103,15 @@ class SheetRows:
         if name == CELL:
             reference = attrs.get("r")
             self._column = _column_index(reference) if reference else self._column + 1
-            if self._column > MAX_COLUMN:
-                raise ValueError(f"cell {reference} is beyond Excel's last column")
-            self._wanted = self._width is None or self._column < self._width
+            self._wanted = self._column < self._width
             self._type = attrs.get("t", "n")
-            self._style = int(attrs.get("s", 0))
+            self._style = int(attrs.get("s") or 0)
             self._text = []
             self._formula = None
+        elif name == ROW:
+            self._begin_row(attrs)
         elif not self._wanted:
-            if name == ROW:
-                self._begin_row(attrs)
+            return
         elif name == VALUE:
             self._into = self._text
         elif name == TEXT:
@@ -113,12 +120,13 @@ class SheetRows:
             self._formula = self._into = []
         elif name == PHONETIC:
             self._phonetic = True
-        elif name == ROW:
-            self._begin_row(attrs)
 
     def _begin_row(self, attrs: dict) -> None:
         reference = attrs.get("r")
-        self._row = int(reference) if reference else self._row + 1
+        number = int(float(reference)) if reference else self._row + 1
+        if number <= self._row:
+            raise ValueError(f"row {number} comes after row {self._row}")
+        self._row = number
         self._values = []
         self._formulas = {}
         self._column = -1
@@ -143,28 +151,38 @@ class SheetRows:
 
     def _store(self) -> None:
         column = self._column
-        if column < 0:
+        if self._formula is not None:
+            self._formulas[column] = (
+                "=" + "".join(self._formula)
+                if self._formula
+                else "(a formula filled down from above)"
+            )
             return
+        value = self._value("".join(self._text))
+        if value is None:
+            return  # empty cells cost nothing
         if column >= len(self._values):
             self._values.extend([None] * (column + 1 - len(self._values)))
-        if self._formula is not None:
-            self._formulas[column] = "=" + "".join(self._formula)
-            return
-        self._values[column] = self._value("".join(self._text))
+        self._values[column] = value
 
     def _value(self, text: str):
         kind = self._type
         if kind == "s":
             return self._strings[int(text)] if text else None
         if kind in ("inlineStr", "str", "e"):
-            return text
+            return text or None
         if not text:
             return None
         if kind == "b":
-            return text.strip() == "1"
+            return bool(int(text))
         if kind == "d":
             return from_ISO8601(text)
-        number = int(text) if text.lstrip("-").isdigit() else float(text)
+        number = int(text) if text.strip().lstrip("+-").isdigit() else float(text)
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ValueError(f"{text[:20]!r} is not a number")
         if self._style in self._dates:
-            return from_excel(number, self._epoch)
+            try:
+                return from_excel(number, self._epoch, timedelta=self._style in self._durations)
+            except (OverflowError, ValueError):
+                return "#VALUE!"  # as openpyxl reads a date out of range
         return number
