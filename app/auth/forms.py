@@ -35,7 +35,3 @@ class SignInForm(FlaskForm):
     )
     next = HiddenField()
     submit = SubmitField("Sign in")
-
-
-class SignOutForm(FlaskForm):
-    submit = SubmitField("Sign out")

@@ -3,7 +3,7 @@
 import logging
 import secrets
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -33,6 +33,10 @@ MESSAGES = {
         "You have tried this too many times in a short while. Please wait a minute and try again.",
     ),
 }
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
 
 def new_error_reference() -> str:
@@ -67,6 +71,8 @@ def register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code >= 500:
             return server_error(error, error.code or 500)
         title, message = MESSAGES.get(error.code, (error.name, error.description))
+        if error.code == 413 and request.max_content_length:
+            message = f"{message} This page accepts at most {_size(request.max_content_length)}."
         response = app.make_response(
             (
                 render_template("errors/error.html", code=error.code, title=title, message=message),

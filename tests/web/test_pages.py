@@ -81,7 +81,9 @@ def test_413_for_an_oversized_request(client, csrf_token):
         "/login", data={"username": "x" * (2 * 1024 * 1024), "csrf_token": csrf_token(client)}
     )
     assert response.status_code == 413
-    assert "That upload is too large" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "That upload is too large" in body
+    assert "This page accepts at most 1 MB." in body
 
 
 def test_500_page_shows_a_reference_that_is_also_logged(make_app, caplog):
