@@ -12,6 +12,7 @@ from app.admin import bp as admin_bp
 from app.auth import bp as auth_bp
 from app.cli import register_cli
 from app.config import Config, ConfigError, development_secret_key
+from app.errors import bp as errors_bp
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.home import bp as home_bp
 from app.models import User
@@ -94,6 +95,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(errors_bp)
     app.register_blueprint(health_bp)
     register_error_handlers(app)
     register_filters(app)

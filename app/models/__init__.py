@@ -3,6 +3,7 @@
 from app.models.centre import Centre
 from app.models.event import Event
 from app.models.import_run import ImportRun
+from app.models.server_error import ServerError
 from app.models.user import ROLES, User
 
-__all__ = ["ROLES", "Centre", "Event", "ImportRun", "User"]
+__all__ = ["ROLES", "Centre", "Event", "ImportRun", "ServerError", "User"]

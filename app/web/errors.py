@@ -8,6 +8,7 @@ from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.services.server_errors import record_server_error
 from app.web.access import sign_in_redirect_for_htmx
 from app.web.htmx import is_htmx_fragment_request
 
@@ -98,6 +99,14 @@ def register_error_handlers(app: Flask) -> None:
             # Flask-Login's template context loads the user from the database,
             # which may be what just failed: render this page as anonymous.
             g._login_user = AnonymousUserMixin()
+        user = g._login_user if g._login_user.is_authenticated else None
+        record_server_error(
+            reference,
+            method=request.method,
+            path=request.full_path.rstrip("?"),
+            user=user,
+            error=original,
+        )
         return (
             render_template("errors/500.html", code=code, reference=reference),
             code,

@@ -33,7 +33,7 @@ def test_menu_is_one_definition_in_the_seed_order():
 
 def test_only_built_sections_and_pages_show(client, login_as):
     for role, expected in (
-        ("admin", ["Home", "Admin", "Manage Centres", "Users"]),
+        ("admin", ["Home", "Admin", "Manage Centres", "Users", "Errors", "Other Errors"]),
         ("tp", ["Home"]),
         ("centre", ["Home"]),
     ):
@@ -53,7 +53,19 @@ def test_a_section_appears_for_its_roles_once_a_page_exists(make_app, make_user)
     client = app.test_client()
 
     for role, expected in (
-        ("admin", ["Home", "Admin", "Manage Centres", "Users", "Reports", "Event Logs"]),
+        (
+            "admin",
+            [
+                "Home",
+                "Admin",
+                "Manage Centres",
+                "Users",
+                "Reports",
+                "Event Logs",
+                "Errors",
+                "Other Errors",
+            ],
+        ),
         ("tp", ["Home"]),
         ("centre", ["Home"]),
     ):

@@ -1,0 +1,78 @@
+"""Errors → Other Errors: unexpected server errors, found by the reference users see."""
+
+import re
+
+from sqlalchemy import select
+
+from app.models import ServerError
+from app.web.access import allow
+
+
+def broken_app(make_app):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    def broken():
+        raise RuntimeError("the centre list could not be sorted")
+
+    app.add_url_rule("/broken", "broken", allow("admin", "centre")(broken), methods=["GET", "POST"])
+    return app
+
+
+def sign_in(client, user):
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+
+
+def test_an_unexpected_error_is_kept_with_the_reference_the_user_saw(make_app, make_user, db):
+    app = broken_app(make_app)
+    client = app.test_client()
+    officer = make_user("centre", email="officer@x.example")
+    sign_in(client, officer)
+    body = client.get("/broken?page=2").get_data(as_text=True)
+    reference = re.search(r'<strong class="reference">([0-9A-F]{8})</strong>', body).group(1)
+    stored = db.session.scalar(select(ServerError))
+    assert (stored.reference, stored.method, stored.path) == (reference, "GET", "/broken?page=2")
+    assert (stored.user_id, stored.user_email) == (officer.id, "officer@x.example")
+    assert stored.error_type == "builtins.RuntimeError"
+    assert stored.message == "the centre list could not be sorted"
+    assert "raise RuntimeError" in stored.traceback
+
+
+def test_a_failed_post_is_kept_too(make_app, make_user, db, csrf_token):
+    """A POST holds SQLite's write lock until it ends: the record must not wait for it."""
+    app = broken_app(make_app)
+    client = app.test_client()
+    sign_in(client, make_user("admin"))
+    token = csrf_token(client, "/")
+    assert client.post("/broken", data={"csrf_token": token}).status_code == 500
+    assert db.session.scalar(select(ServerError.method)) == "POST"
+
+
+def test_admins_find_an_error_by_its_reference(make_app, make_user, client, login_as, db):
+    app = broken_app(make_app)
+    other = app.test_client()
+    sign_in(other, make_user("admin"))
+    references = [
+        re.search(
+            r'class="reference">([0-9A-F]{8})<', other.get("/broken").get_data(as_text=True)
+        ).group(1)
+        for _ in range(2)
+    ]
+    login_as("admin")
+    page = client.get("/errors/other").get_data(as_text=True)
+    assert all(f'<td class="reference">{r}</td>' in page for r in references)
+    assert "RuntimeError: the centre list could not be sorted" in page
+    found = client.get(f"/errors/other?reference={references[0].lower()}").get_data(as_text=True)
+    assert f'<td class="reference">{references[0]}</td>' in found
+    assert f'<td class="reference">{references[1]}</td>' not in found or references[1].startswith(
+        references[0]
+    )
+    missing = client.get("/errors/other?reference=ZZZZZZZZ").get_data(as_text=True)
+    assert "No error has the reference “ZZZZZZZZ”." in missing
+
+
+def test_empty_state(client, login_as):
+    login_as("admin")
+    assert "No unexpected errors have been recorded." in client.get("/errors/other").get_data(
+        as_text=True
+    )
