@@ -15,7 +15,7 @@ from app.services.centres import soft_delete_centre
 from app.services.centres_import.apply import import_centres
 from app.services.centres_import.reader import MAX_FILE_BYTES
 from app.services.centres_import.workbooks import pins_workbook, sample_workbook
-from app.services.transactions import is_lock_timeout
+from app.services.transactions import begin_write, is_lock_timeout
 from app.services.users import delete_centre_user
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request
@@ -37,6 +37,14 @@ CHANGED_MEANWHILE = (
 
 def _run_or_404(run_id: int) -> ImportRun:
     return db.session.get(ImportRun, run_id) or abort(404)
+
+
+def _applied_run_or_404(run_id: int) -> ImportRun:
+    """A run whose report has issues and new users: a failed upload has neither."""
+    run = _run_or_404(run_id)
+    if not run.applied:
+        abort(404)
+    return run
 
 
 def _upload_page(status: int = 200, **context):
@@ -196,7 +204,7 @@ OLDER_REPORT = (
 @bp.route("/centres/imports/<int:run_id>/delete-centres", methods=["POST"])
 @allow("admin")
 def delete_missing_centres(run_id: int):
-    run = _run_or_404(run_id)
+    run = _applied_run_or_404(run_id)
     fragment = "admin/_missing_centres.html"
     if run.id != _latest_applied_id():
         return _refuse_action(run, fragment, OLDER_REPORT)
@@ -240,7 +248,7 @@ def delete_missing_centres(run_id: int):
 @bp.route("/centres/imports/<int:run_id>/delete-users", methods=["POST"])
 @allow("admin")
 def delete_listed_users(run_id: int):
-    run = _run_or_404(run_id)
+    run = _applied_run_or_404(run_id)
     section = request.form.get("section", "extra")
     if section == "duplicated":
         listed = {
@@ -290,7 +298,9 @@ def delete_listed_users(run_id: int):
 @bp.route("/centres/imports/<int:run_id>/pins.xlsx")
 @allow("admin")
 def new_user_pins(run_id: int):
-    run = _run_or_404(run_id)
+    # A GET that writes (the download's Event): take the write lock before reading.
+    begin_write()
+    run = _applied_run_or_404(run_id)
     rows = db.session.execute(
         select(Centre.number, Centre.name, User.email, User.pin)
         .join(Centre, User.centre_id == Centre.id)

@@ -79,7 +79,8 @@ def clean_zone(raw) -> int:
         text = text[:-2]
     if not text:
         raise RuleError("Choose the administrative zone (1 to 6).")
-    if not text.isdigit() or int(text) not in ZONES:
+    # isascii(): "²".isdigit() is true, but int("²") is an error.
+    if not (text.isascii() and text.isdigit()) or int(text) not in ZONES:
         raise RuleError(f"The zone must be a whole number from 1 to 6, not “{text}”.")
     return int(text)
 

@@ -3,7 +3,7 @@
 import logging
 import traceback as tb
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from app.extensions import db
 from app.models import ServerError
@@ -11,6 +11,9 @@ from app.services.clock import utcnow
 
 log = logging.getLogger(__name__)
 LISTED = 100
+# Errors are rare, but a flood (someone provoking one again and again) must not
+# fill the database: beyond this many, the oldest go.
+KEPT = 5_000
 
 
 def record_server_error(
@@ -30,13 +33,18 @@ def record_server_error(
         "user_email": getattr(user, "email", None),
         "error_type": f"{type(error).__module__}.{type(error).__qualname__}"[:200],
         "message": str(error)[:1000],
-        "traceback": "".join(tb.format_exception(error))[-20_000:],
+        "traceback": "".join(tb.format_exception(error))[-8_000:],
     }
     try:
         # The failed request's own transaction may hold SQLite's write lock: end it.
         db.session.rollback()
         with db.engine.begin() as connection:
             connection.execute(insert(ServerError), row)
+            oldest_kept = connection.scalar(
+                select(ServerError.id).order_by(ServerError.id.desc()).offset(KEPT - 1).limit(1)
+            )
+            if oldest_kept is not None:
+                connection.execute(delete(ServerError).where(ServerError.id < oldest_kept))
     except Exception:
         log.warning("could not store the error with reference %s", reference, exc_info=True)
 

@@ -84,5 +84,8 @@ def _htmx_current_path() -> str | None:
     current = request.headers.get("HX-Current-URL")
     if not current:
         return None
-    parts = urlsplit(current)
+    try:
+        parts = urlsplit(current)
+    except ValueError:  # a malformed header: sign in, and come back to Home
+        return None
     return parts.path + (f"?{parts.query}" if parts.query else "")

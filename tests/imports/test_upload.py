@@ -567,3 +567,22 @@ def test_a_long_list_of_problems_is_cut_but_counted(client, login_as, monkeypatc
     run = db.session.scalar(select(ImportRun))
     assert (run.problem_count, len(run.problems)) == (5, 2)
     assert "Failed: 5 problems" in client.get("/admin/centres/upload").get_data(as_text=True)
+
+
+def test_a_failed_upload_has_no_actions_nor_pins(client, login_as, db):
+    login_as("admin")
+    upload(client, b"not a workbook at all, just text", "notes.xlsx")
+    run = db.session.scalar(select(ImportRun))
+    assert run.status == "failed"
+    token = csrf_token_of(client, "/")
+    for url in (
+        f"/admin/centres/imports/{run.id}/delete-centres",
+        f"/admin/centres/imports/{run.id}/delete-users",
+    ):
+        response = client.post(
+            url,
+            data={"confirmed": "yes", "csrf_token": token},
+            headers={**HTMX, "HX-Target": "missing-centres"},
+        )
+        assert response.status_code == 404
+    assert client.get(f"/admin/centres/imports/{run.id}/pins.xlsx").status_code == 404

@@ -68,3 +68,9 @@ def test_other_zones_are_refused(raw):
 def test_search_key_ignores_case_and_accents():
     assert search_key("ES201", "Colegio Peñalara", "Málaga") == "es201 colegio penalara malaga"
     assert search_key("NZ502", "Kōwhai College", "") == "nz502 kowhai college"
+
+
+@pytest.mark.parametrize("raw", ["²", "３", "٣"])
+def test_digits_that_are_not_ascii_are_refused_as_zones(raw):
+    with pytest.raises(RuleError, match="The zone must be a whole number from 1 to 6"):
+        clean_zone(raw)

@@ -119,3 +119,11 @@ def test_a_route_without_a_declaration_is_closed_to_everyone(make_app, make_user
     assert response.status_code == 403
     assert "should not be seen" not in response.get_data(as_text=True)
     assert "endpoint forgotten declares no access rule" in caplog.text
+
+
+def test_a_malformed_current_url_header_still_sends_to_sign_in(client):
+    response = client.get(
+        "/admin/centres", headers={"HX-Request": "true", "HX-Current-URL": "http://["}
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login"

@@ -76,3 +76,18 @@ def test_empty_state(client, login_as):
     assert "No unexpected errors have been recorded." in client.get("/errors/other").get_data(
         as_text=True
     )
+
+
+def test_a_flood_of_errors_keeps_only_the_latest(make_app, make_user, db, monkeypatch):
+    monkeypatch.setattr("app.services.server_errors.KEPT", 3)
+    app = broken_app(make_app)
+    client = app.test_client()
+    sign_in(client, make_user("admin"))
+    references = [
+        re.search(
+            r'class="reference">([0-9A-F]{8})<', client.get("/broken").get_data(as_text=True)
+        ).group(1)
+        for _ in range(5)
+    ]
+    kept = db.session.scalars(select(ServerError.reference).order_by(ServerError.id)).all()
+    assert kept == references[-3:]
