@@ -4,16 +4,24 @@ import logging
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.admin import bp
 from app.extensions import db
-from app.models import Centre, ImportRun, User
+from app.models import ImportRun
 from app.services.audit import record_event
 from app.services.centres import soft_delete_centre
 from app.services.centres_import.apply import import_centres
 from app.services.centres_import.reader import MAX_FILE_BYTES
+from app.services.centres_import.report import (
+    USER_SECTIONS,
+    issues_now,
+    latest_applied_id,
+    listed_missing_centres,
+    listed_users,
+    new_user_pins,
+    recent_runs,
+)
 from app.services.centres_import.workbooks import pins_workbook, sample_workbook
 from app.services.transactions import begin_write, is_lock_timeout
 from app.services.users import delete_centre_user
@@ -48,13 +56,11 @@ def _applied_run_or_404(run_id: int) -> ImportRun:
 
 
 def _upload_page(status: int = 200, **context):
-    history = db.session.scalars(
-        select(ImportRun)
-        .order_by(ImportRun.started_at.desc(), ImportRun.id.desc())
-        .limit(HISTORY_SIZE)
-    ).all()
     return render_template(
-        "admin/upload.html", history=history, max_mb=MAX_FILE_BYTES // 1024 // 1024, **context
+        "admin/upload.html",
+        history=recent_runs(HISTORY_SIZE),
+        max_mb=MAX_FILE_BYTES // 1024 // 1024,
+        **context,
     ), status
 
 
@@ -111,44 +117,15 @@ def import_report(run_id: int):
     return render_template(
         "admin/import_report.html",
         run=run,
-        **_issues(run),
-        actionable=run.id == _latest_applied_id(),
+        **issues_now(run),
+        actionable=run.id == latest_applied_id(),
     )
-
-
-def _issues(run: ImportRun) -> dict:
-    """The report's issue lists, as they stand now: what has been dealt with drops out."""
-    report = run.report
-    missing_ids = [c["id"] for c in report["missing_centres"]]
-    live = (
-        set(
-            db.session.scalars(
-                select(Centre.id).where(Centre.id.in_(missing_ids), Centre.deleted_at.is_(None))
-            )
-        )
-        if missing_ids
-        else set()
-    )
-    saved_ids = [u["id"] for u in report["extra_users"]] + [
-        p["user_id"] for d in report["duplicated_users"] for p in d["places"] if p["user_id"]
-    ]
-    existing = (
-        set(db.session.scalars(select(User.id).where(User.id.in_(saved_ids))))
-        if saved_ids
-        else set()
-    )
-    return {
-        "missing_centres": [c for c in report["missing_centres"] if c["id"] in live],
-        "extra_users": [u for u in report["extra_users"] if u["id"] in existing],
-        "duplicated_users": report["duplicated_users"],
-        "existing_users": existing,
-    }
 
 
 def _issue_section(run: ImportRun, fragment: str, message: str):
     """After an action: the updated section for htmx, else the whole report."""
     if is_htmx_fragment_request():
-        return render_template(fragment, run=run, done=message, actionable=True, **_issues(run))
+        return render_template(fragment, run=run, done=message, actionable=True, **issues_now(run))
     flash(message, "success")
     return redirect(url_for(".import_report", run_id=run.id))
 
@@ -175,21 +152,12 @@ def _confirm(
     )
 
 
-def _latest_applied_id() -> int | None:
-    return db.session.scalar(
-        select(ImportRun.id)
-        .where(ImportRun.status == "applied")
-        .order_by(ImportRun.started_at.desc(), ImportRun.id.desc())
-        .limit(1)
-    )
-
-
 def _refuse_action(run: ImportRun, fragment: str, message: str):
     """Say why nothing was done: in the section for htmx, else on the report."""
     if is_htmx_fragment_request():
-        actionable = run.id == _latest_applied_id()
+        actionable = run.id == latest_applied_id()
         return render_template(
-            fragment, run=run, problem=message, actionable=actionable, **_issues(run)
+            fragment, run=run, problem=message, actionable=actionable, **issues_now(run)
         ), 422
     flash(message, "error")
     return redirect(url_for(".import_report", run_id=run.id))
@@ -206,24 +174,9 @@ OLDER_REPORT = (
 def delete_missing_centres(run_id: int):
     run = _applied_run_or_404(run_id)
     fragment = "admin/_missing_centres.html"
-    if run.id != _latest_applied_id():
+    if run.id != latest_applied_id():
         return _refuse_action(run, fragment, OLDER_REPORT)
-    # Only what this report listed, and only while it is still that centre.
-    listed = {c["id"]: c["number"] for c in run.report.get("missing_centres", [])}
-    ids = [i for i in request.form.getlist("centre", type=int) if i in listed]
-    centres = (
-        [
-            centre
-            for centre in db.session.scalars(
-                select(Centre)
-                .where(Centre.id.in_(ids), Centre.deleted_at.is_(None))
-                .order_by(Centre.number)
-            )
-            if centre.number == listed[centre.id]
-        ]
-        if ids
-        else []
-    )
+    centres = listed_missing_centres(run, request.form.getlist("centre", type=int))
     if not centres:
         return _refuse_action(run, fragment, "Tick the centres to delete first.")
     if request.form.get("confirmed") != "yes":
@@ -250,31 +203,12 @@ def delete_missing_centres(run_id: int):
 def delete_listed_users(run_id: int):
     run = _applied_run_or_404(run_id)
     section = request.form.get("section", "extra")
-    if section == "duplicated":
-        listed = {
-            p["user_id"]: d["email"]
-            for d in run.report.get("duplicated_users", [])
-            for p in d["places"]
-            if p["user_id"] and p["where"] == "saved"
-        }
-        fragment = "admin/_duplicated_users.html"
-    else:
-        listed = {u["id"]: u["email"] for u in run.report.get("extra_users", [])}
-        fragment = "admin/_extra_users.html"
-    if run.id != _latest_applied_id():
+    if section not in USER_SECTIONS:
+        abort(400)
+    fragment = f"admin/_{section}_users.html"
+    if run.id != latest_applied_id():
         return _refuse_action(run, fragment, OLDER_REPORT)
-    ids = [i for i in request.form.getlist("user", type=int) if i in listed]
-    users = (
-        [
-            user
-            for user in db.session.scalars(
-                select(User).where(User.id.in_(ids), User.role == "centre").order_by(User.email)
-            )
-            if user.email == listed[user.id]
-        ]
-        if ids
-        else []
-    )
+    users = listed_users(run, section, request.form.getlist("user", type=int))
     if not users:
         return _refuse_action(run, fragment, "Tick the users to delete first.")
     if request.form.get("confirmed") != "yes":
@@ -297,20 +231,11 @@ def delete_listed_users(run_id: int):
 
 @bp.route("/centres/imports/<int:run_id>/pins.xlsx")
 @allow("admin")
-def new_user_pins(run_id: int):
+def new_user_pins_file(run_id: int):
     # A GET that writes (the download's Event): take the write lock before reading.
     begin_write()
     run = _applied_run_or_404(run_id)
-    rows = db.session.execute(
-        select(Centre.number, Centre.name, User.email, User.pin)
-        .join(Centre, User.centre_id == Centre.id)
-        .where(
-            User.id.in_(run.new_user_ids or [-1]),
-            User.activated_at.is_(None),
-            User.pin.is_not(None),
-        )
-        .order_by(Centre.number, User.email)
-    ).all()
+    rows = new_user_pins(run)
     record_event("centres.pins_downloaded", subject=run, details={"users": len(rows)})
     db.session.commit()
     return current_app.response_class(

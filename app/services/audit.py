@@ -53,17 +53,12 @@ def record_event(
 
     `actor` defaults to whoever the request is acting for.
     """
-    context = _context.get()
-    actor = actor if actor is not None else context.actor()
     event = Event(
-        at=utcnow(),
         action=action,
-        actor_id=actor.id if actor is not None else None,
-        actor_email=actor.email if actor is not None else None,
         subject_type=type(subject).__name__ if subject is not None else None,
         subject_id=getattr(subject, "id", None),
         details=details or {},
-        ip=context.ip,
+        **_who_and_when(actor),
     )
     db.session.add(event)
     return event
@@ -74,22 +69,20 @@ def record_events(action: str, subject_type: str, items: list[tuple[int, dict]])
     the same time, actor and address. Each item is (subject id, details)."""
     if not items:
         return
-    context = _context.get()
-    actor = context.actor()
-    now = utcnow()
+    common = {"action": action, "subject_type": subject_type, **_who_and_when()}
     db.session.execute(
         insert(Event),
-        [
-            {
-                "at": now,
-                "action": action,
-                "actor_id": actor.id if actor else None,
-                "actor_email": actor.email if actor else None,
-                "subject_type": subject_type,
-                "subject_id": subject_id,
-                "details": details,
-                "ip": context.ip,
-            }
-            for subject_id, details in items
-        ],
+        [{**common, "subject_id": subject_id, "details": details} for subject_id, details in items],
     )
+
+
+def _who_and_when(actor: User | None = None) -> dict:
+    """An Event's time, actor (given, or whoever the request acts for) and address."""
+    context = _context.get()
+    actor = actor if actor is not None else context.actor()
+    return {
+        "at": utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_email": actor.email if actor is not None else None,
+        "ip": context.ip,
+    }

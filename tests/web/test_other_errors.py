@@ -64,9 +64,7 @@ def test_admins_find_an_error_by_its_reference(make_app, make_user, client, logi
     assert "RuntimeError: the centre list could not be sorted" in page
     found = client.get(f"/errors/other?reference={references[0].lower()}").get_data(as_text=True)
     assert f'<td class="reference">{references[0]}</td>' in found
-    assert f'<td class="reference">{references[1]}</td>' not in found or references[1].startswith(
-        references[0]
-    )
+    assert found.count('<td class="reference">') == 1  # the full reference finds one
     missing = client.get("/errors/other?reference=ZZZZZZZZ").get_data(as_text=True)
     assert "No error has the reference “ZZZZZZZZ”." in missing
 
