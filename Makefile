@@ -23,6 +23,7 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 
 ## run: install, migrate the SQLite database, seed demo data, serve on $(HOST):$(PORT)
 run: export PORTAL_ENV ?= development
+run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed-app
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
@@ -36,6 +37,7 @@ test: $(VENV)/.installed-test browser
 bench: $(VENV)/.installed-test
 	cd bench && ../$(BIN)/python search.py
 	cd bench && ../$(BIN)/python import_centres.py
+	cd bench && ../$(BIN)/python account_requests.py
 
 browser: $(VENV)/.installed-test
 	scripts/ensure-browser $(BIN)

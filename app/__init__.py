@@ -25,6 +25,7 @@ from app.web.formatting import register_filters
 from app.web.health import bp as health_bp
 from app.web.limits import apply_request_size_limit
 from app.web.menu import menu_for
+from app.web.outbox import send_after_response
 from app.web.security import add_security_headers
 
 
@@ -68,6 +69,14 @@ def _finish_config(app: Flask) -> None:
                 "or set PORTAL_ENV=development to use a generated development key."
             )
         app.config["SECRET_KEY"] = development_secret_key(app.instance_path)
+    if not app.config.get("PORTAL_BASE_URL"):
+        if app.config["ENV_NAME"] != "development":
+            raise ConfigError(
+                "PORTAL_BASE_URL is not set. Set it to the portal's address as users "
+                "reach it, e.g. https://portal.example.org: links in emails start with it."
+            )
+        app.config["PORTAL_BASE_URL"] = "http://127.0.0.1:5000"
+    app.config["PORTAL_BASE_URL"] = app.config["PORTAL_BASE_URL"].rstrip("/")
 
 
 def _init_extensions(app: Flask) -> None:
@@ -92,6 +101,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_web(app: Flask) -> None:
     audit_requests(app)
+    send_after_response(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app wsgi create-admin EMAIL`, `flask --app wsgi seed-demo`."""
+"""Command-line tasks: `flask --app wsgi create-admin EMAIL`, `seed-demo`, `outbox send`."""
 
 import time
 
@@ -9,6 +9,8 @@ from app.extensions import db
 from app.services.accounts import AccountError, create_activated_staff
 from app.services.audit import record_event
 from app.services.demo import seed_demo, seed_scale
+from app.services.mail_transport import transport_for
+from app.services.outbox import send_due
 
 
 def register_cli(app: Flask) -> None:
@@ -65,3 +67,13 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo sign-ins:")
         for sign_in in sign_ins:
             click.echo(f"  {sign_in.role:<7} {sign_in.email:<32} {sign_in.note}")
+
+    @app.cli.group("outbox")
+    def outbox_group() -> None:
+        """The email outbox."""
+
+    @outbox_group.command("send")
+    def outbox_send() -> None:
+        """Send the pending emails that are due (run it every minute from cron)."""
+        outcome = send_due(transport_for(app), max_attempts=app.config["OUTBOX_MAX_ATTEMPTS"])
+        click.echo(f"Sent {outcome.sent}, will retry {outcome.retrying}, failed {outcome.failed}.")

@@ -89,6 +89,34 @@ class Config:
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Links in emails start with this, never with the Host header of a request.
+    # Required outside development: scheme and host, e.g. https://portal.example.org
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "")
+    ACTIVATION_LINK_HOURS = _int("ACTIVATION_LINK_HOURS", 72)
+    RESET_LINK_MINUTES = _int("RESET_LINK_MINUTES", 60)
+    PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 12)
+    # The two forms on the sign-in page that send email, and the PIN entry page.
+    ACCOUNT_EMAIL_RATE_LIMIT = os.environ.get(
+        "ACCOUNT_EMAIL_RATE_LIMIT", "5 per minute;30 per hour"
+    )
+    ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT = os.environ.get(
+        "ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT", "3 per 15 minutes;10 per day"
+    )
+    ACTIVATION_RATE_LIMIT = os.environ.get("ACTIVATION_RATE_LIMIT", "10 per minute;50 per hour")
+
+    # Outgoing mail. Without MAIL_SERVER, emails are printed to the console instead.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "portal@localhost")
+    # Seconds to wait for the mail server before leaving a message for a retry.
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    # Tries before a message is marked failed (retries wait 1, 5, 15, 60, 240 minutes).
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
+
 
 class TestConfig(Config):
     """Settings for the test suite: a throwaway database and a cheap password hash."""
@@ -103,3 +131,8 @@ class TestConfig(Config):
     PRIVACY_URL = "https://board.example.org/privacy"
     ORGANISATION_NAME = "Example Exam Board"
     LOGIN_RATE_LIMIT = "10 per minute"
+    PORTAL_BASE_URL = "https://portal.example.org"
+    MAIL_SERVER = None
+    MAIL_SUPPRESS_SEND = False  # tests that send start a real SMTP server (aiosmtpd)
+    MAIL_DEFAULT_SENDER = "portal@example.org"
+    MAIL_TIMEOUT = 2

@@ -12,15 +12,21 @@
 - `clock`: stops the app's clock at a known moment; `clock.advance(minutes=2)`.
 - `make_app(**config)`: a second app on the same database, for tests that need
   a route of their own (routes cannot be added once an app has served).
+- `smtp_server`: a real SMTP server (aiosmtpd) on a free loopback port, keeping
+  what it receives; `mail_app`/`mail_client`: an app that sends mail to it.
 """
 
+import email
+import email.policy
 import itertools
 import os
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -58,6 +64,9 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered: the response is read in full and closed, as a server does, so
+        # what runs once it is closed (sending the outbox) has run on return.
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         if has_app_context():
@@ -220,3 +229,69 @@ class FrozenClock:
 @pytest.fixture
 def clock(monkeypatch):
     return FrozenClock(monkeypatch, datetime(2026, 6, 1, 8, 0, tzinfo=UTC))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+_LINK = re.compile(r"https://portal\.example\.org(/\S+)")
+
+
+class SmtpServer:
+    """A real SMTP server on a loopback port, collecting the messages it receives.
+
+    `stop()` and `start()` take it down and bring it back on the same port, to
+    test what happens while the mail server is away.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages: list[email.message.EmailMessage] = []
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    @staticmethod
+    def link_path(message: email.message.EmailMessage) -> str:
+        """The path of the link in a message (links start with PORTAL_BASE_URL)."""
+        match = _LINK.search(message.get_content())
+        assert match, "no link in the email"
+        return match.group(1)
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server):
+    """An app on the test database that sends its email to `smtp_server`."""
+    return make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_TIMEOUT=2)
+
+
+@pytest.fixture
+def mail_client(mail_app):
+    return mail_app.test_client()

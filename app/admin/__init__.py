@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.admin import centres, imports, staff  # noqa: E402, F401  (registers the routes on bp)
+from app.admin import centres, email_templates, imports, staff  # noqa: E402, F401  (registers the routes on bp)

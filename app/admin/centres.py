@@ -16,6 +16,7 @@ from app.admin.forms import (
 from app.extensions import db
 from app.models import Centre, User
 from app.services.accounts import EMAIL_IN_USE, AccountError
+from app.services.activation import send_activation_email
 from app.services.centres import (
     CentreNumberTaken,
     create_centre,
@@ -30,6 +31,7 @@ from app.services.transactions import unique_violation
 from app.services.users import add_centre_user, delete_centre_user, reset_pin
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request, render_page_or_fragment
+from app.web.outbox import account_mail
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +262,25 @@ def new_pin(centre_id: int, user_id: int):
         return render_template("admin/_user_row.html", centre=centre, user=user, new_pin=True)
     # The PIN itself stays out of the flash message, which travels in the session cookie.
     flash(f"{user.email} has a new PIN: see the PIN column below.", "success")
+    return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
+
+
+@bp.route("/centres/<int:centre_id>/users/<int:user_id>/activation-email", methods=["POST"])
+@allow("admin")
+def send_activation(centre_id: int, user_id: int):
+    centre = _centre_or_404(centre_id)
+    user = _user_of(centre, user_id)
+    if user.activated_at is not None:
+        done, problem = None, f"{user.email} has already activated their account."
+    else:
+        send_activation_email(user, account_mail())
+        db.session.commit()
+        done, problem = f"Activation email on its way to {user.email}.", None
+    if is_htmx_fragment_request():
+        return render_template(
+            "admin/_user_row.html", centre=centre, user=user, row_done=done, row_error=problem
+        )
+    flash(done or problem, "success" if done else "error")
     return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
 
 

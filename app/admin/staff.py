@@ -11,9 +11,11 @@ from app.models import User
 from app.models.user import ROLE_LABELS
 from app.services import clock
 from app.services.accounts import EMAIL_IN_USE, AccountError
+from app.services.activation import send_activation_email
 from app.services.transactions import unique_violation
 from app.services.users import change_role, delete_staff, invite_staff, staff_accounts, unlock
 from app.web.access import allow
+from app.web.outbox import account_mail
 
 
 def _staff_or_404(user_id: int) -> User:
@@ -46,6 +48,7 @@ def invite():
     if form.validate_on_submit():
         try:
             user = invite_staff(form.email.data, form.role.data)
+            send_activation_email(user, account_mail())
             db.session.commit()
         except AccountError as error:
             form.email.errors.append(str(error))
@@ -56,7 +59,7 @@ def invite():
             form.email.errors.append(EMAIL_IN_USE)
         else:
             flash(
-                f"Added {user.email} as {ROLE_LABELS[user.role]}. "
+                f"Added {user.email} as {ROLE_LABELS[user.role]} and emailed them an invitation. "
                 "They can sign in once they have activated the account.",
                 "success",
             )
@@ -97,6 +100,19 @@ def set_role(user_id: int):
 def unlock_user(user_id: int):
     user = _staff_or_404(user_id)
     return _act(lambda: unlock(user), f"{user.email} can sign in again straight away.")
+
+
+@bp.route("/users/<int:user_id>/invitation", methods=["POST"])
+@allow("admin")
+def resend_invitation(user_id: int):
+    user = _staff_or_404(user_id)
+    if user.activated_at is not None:
+        flash(f"{user.email} has already activated their account.", "error")
+        return redirect(url_for(".users"))
+    return _act(
+        lambda: send_activation_email(user, account_mail()),
+        f"Invitation on its way to {user.email}.",
+    )
 
 
 @bp.route("/users/<int:user_id>/delete", methods=["GET", "POST"])

@@ -1,10 +1,11 @@
 import logging
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth import bp
+from app.auth.accounts import login_page
 from app.auth.forms import SignInForm
 from app.extensions import db, limiter
 from app.services import clock
@@ -36,7 +37,7 @@ def login():
             return redirect(url_for("home.index"))
         form.next.data = safe_next_path(request.args.get("next"))
     if not form.validate_on_submit():
-        return render_template("auth/login.html", form=form), 400 if form.errors else 200
+        return login_page(400 if form.errors else 200, form=form)
 
     try:
         attempt = sign_in(form.username.data, form.password.data, now=clock.utcnow())
@@ -44,10 +45,10 @@ def login():
         db.session.rollback()
         log.exception("sign-in failed on the server side")
         flash(SIGN_IN_ERROR, "error")
-        return render_template("auth/login.html", form=form), 503
+        return login_page(503, form=form)
     if not attempt.succeeded:
         flash(SIGN_IN_FAILED, "error")
-        return render_template("auth/login.html", form=form), 401
+        return login_page(401, form=form)
 
     # A fresh session: nothing from before sign-in is carried into it.
     session.clear()

@@ -44,6 +44,8 @@ class User(db.Model):
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
     # The activation PIN until the account is activated; unique among those unused.
     pin: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # Wrong PINs typed on the activation page; at five the PIN stops working.
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

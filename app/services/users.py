@@ -27,6 +27,7 @@ def reset_pin(user: User) -> str:
     if user.activated_at is not None:
         raise AccountError(f"{user.email} has activated their account: there is no PIN to reset.")
     user.pin = new_unused_pin()
+    user.pin_failures = 0
     db.session.flush()
     record_event("user.pin_reset", subject=user, details={"email": user.email})
     return user.pin

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from app.models import User
+from app.models import OutboxMessage, User
 from tests.admin.test_centres import events, post
 
 
@@ -35,10 +35,13 @@ def test_invite_staff(client, csrf_token, login_as, db):
     login_as("admin")
     response = post(client, csrf_token, "/admin/users", {"email": "New@Example.com", "role": "tp"})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Added new@example.com as Admin - TP." in page
+    assert "Added new@example.com as Admin - TP and emailed them an invitation." in page
     user = db.session.scalar(select(User).where(User.email == "new@example.com"))
     assert (user.role, user.activated_at, user.centre_id) == ("tp", None, None)
     assert [e.details["role"] for e in events(db, "staff.invited")] == ["tp"]
+    invitation = db.session.scalar(select(OutboxMessage))
+    assert (invitation.to_address, invitation.template) == ("new@example.com", "invitation")
+    assert "as Admin - TP" in invitation.body
 
 
 def test_invite_errors(client, csrf_token, login_as, make_user, db):

@@ -19,6 +19,7 @@ def sign_in(client, csrf_token, username, password=PASSWORD, **extra):
 
 def without_csrf_tokens(body: str) -> str:
     body = re.sub(r'(name="csrf_token" type="hidden" value=")[^"]+', r"\1", body)
+    body = re.sub(r'(type="hidden" name="csrf_token" value=")[^"]+', r"\1", body)
     return re.sub(r'("X-CSRFToken": ")[^"]+', r"\1", body)
 
 

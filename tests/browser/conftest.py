@@ -9,6 +9,7 @@ reason, and `make test` prints how to install one.
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -41,13 +42,38 @@ def _chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
+@contextmanager
+def serving(app):
+    """Serve `app` on a free loopback port, on a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def mail_live_server(mail_app):
+    """`mail_app` served like `live_server`: its emails go to the `smtp_server`.
+
+    A module whose tests need the mail makes it their `live_server`, so that
+    `page`, `sign_in` and `fresh_page` open it:
+
+        @pytest.fixture
+        def live_server(mail_live_server):
+            return mail_live_server
+    """
+    with serving(mail_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +103,15 @@ def page(browser, live_server):
     form with errors say: tests check what the user then sees.)"""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
+    problems = watch_for_problems(page)
+    yield page
+    context.close()
+    assert problems == [], f"the browser reported errors: {problems}"
+
+
+def watch_for_problems(page) -> list[str]:
+    """Collect, in the list returned (also `page.reported_problems`), the JS errors,
+    CSP violations, failed assets and server errors behind htmx requests of a tab."""
     problems = []
 
     def on_console(message):
@@ -94,18 +129,47 @@ def page(browser, live_server):
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("response", on_response)
     page.reported_problems = problems  # a test that provokes an error takes it out
-    yield page
-    context.close()
+    return problems
+
+
+@pytest.fixture
+def fresh_page(browser, live_server):
+    """Open another tab in a browser context of its own (its own cookies: signed
+    out), with the checks of `page`: `second = fresh_page()`."""
+    opened = []
+
+    def open_page():
+        context = browser.new_context(base_url=live_server)
+        page = context.new_page()
+        opened.append((context, watch_for_problems(page)))
+        return page
+
+    yield open_page
+    for context, _ in opened:
+        context.close()
+    problems = [problem for _, tab_problems in opened for problem in tab_problems]
     assert problems == [], f"the browser reported errors: {problems}"
+
+
+def sign_in_form(page):
+    """The sign-in form of /login (the "Existing user" panel beside it has a
+    "Username" field of its own)."""
+    return page.locator("form").filter(has=page.get_by_role("button", name="Sign in", exact=True))
+
+
+def sign_in_on(page, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in form, in this tab."""
+    page.goto("/login")
+    form = sign_in_form(page)
+    form.get_by_label("Username").fill(email)
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture
 def sign_in(page):
     def sign_in(email: str, password: str = PASSWORD) -> None:
-        page.goto("/login")
-        page.get_by_label("Username").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in_on(page, email, password)
 
     return sign_in
 

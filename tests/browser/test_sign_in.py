@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from app.auth.routes import SIGN_IN_FAILED
+from tests.browser.conftest import sign_in_form
 
 
 def test_sign_in_page_is_accessible(page, axe_check):
@@ -16,7 +17,7 @@ def test_sign_in_page_is_accessible(page, axe_check):
 def test_failed_sign_in_is_accessible_and_keeps_the_username(page, sign_in, axe_check):
     sign_in("nobody@example.com", "wrong")
     expect(page.get_by_role("alert")).to_have_text(SIGN_IN_FAILED)
-    expect(page.get_by_label("Username")).to_have_value("nobody@example.com")
+    expect(sign_in_form(page).get_by_label("Username")).to_have_value("nobody@example.com")
     axe_check("the sign-in page with an error")
 
 
@@ -59,7 +60,7 @@ def test_sign_in_returns_to_the_page_asked_for(page, sign_in, make_user):
     user = make_user("admin")
     page.goto("/?from=bookmark")
     expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("Username").fill(user.email)
-    page.get_by_label("Password").fill("correct horse battery staple")
+    sign_in_form(page).get_by_label("Username").fill(user.email)
+    sign_in_form(page).get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/\?from=bookmark$"))

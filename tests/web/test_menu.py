@@ -33,7 +33,18 @@ def test_menu_is_one_definition_in_the_seed_order():
 
 def test_only_built_sections_and_pages_show(client, login_as):
     for role, expected in (
-        ("admin", ["Home", "Admin", "Manage Centres", "Users", "Errors", "Other Errors"]),
+        (
+            "admin",
+            [
+                "Home",
+                "Admin",
+                "Manage Centres",
+                "E-mail Templates",
+                "Users",
+                "Errors",
+                "Other Errors",
+            ],
+        ),
         ("tp", ["Home"]),
         ("centre", ["Home"]),
     ):
@@ -59,6 +70,7 @@ def test_a_section_appears_for_its_roles_once_a_page_exists(make_app, make_user)
                 "Home",
                 "Admin",
                 "Manage Centres",
+                "E-mail Templates",
                 "Users",
                 "Reports",
                 "Event Logs",

@@ -1,0 +1,222 @@
+"""The sign-in page's "New user" and "Existing user" panels, and the links they email.
+
+The two request forms answer with the same words, status and page whether or
+not the address is registered, so nobody can use them to learn who is.
+"""
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user
+
+from app.auth import bp
+from app.auth.forms import (
+    ActivateForm,
+    ActivationRequestForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
+from app.extensions import db, limiter
+from app.models import User
+from app.services import passwords
+from app.services.activation import (
+    ActivationRefused,
+    activate_account,
+    request_activation,
+    request_reset,
+    reset_password,
+)
+from app.services.auth import normalise_email
+from app.services.password_policy import password_problem
+from app.services.tokens import ACTIVATE, RESET, user_for_token
+from app.services.transactions import release_transaction
+from app.web.access import public
+from app.web.htmx import is_htmx_fragment_request
+from app.web.outbox import account_mail
+
+ACTIVATION_SENT = (
+    "If your email address matched a newly registered user in our system, "
+    "you should receive an activation email within a few minutes."
+)
+ACTIVATION_EMPTY = "Enter your email address above and click Activate Account."
+RESET_SENT = (
+    "If your username matched a registered user in our system, you should receive an "
+    "email within a few minutes. If you have any further problems, please contact support."
+)
+RESET_EMPTY = "Enter your username above and click Reset Password."
+PIN_VOID = (
+    "The PIN for this account no longer works because it was typed wrongly too many times. "
+    "Ask {organisation} for a new PIN, then open this link again."
+)
+
+
+def _ip_limit() -> str:
+    return current_app.config["ACCOUNT_EMAIL_RATE_LIMIT"]
+
+
+def _address_limit() -> str:
+    return current_app.config["ACCOUNT_EMAIL_ADDRESS_RATE_LIMIT"]
+
+
+def _activation_limit() -> str:
+    return current_app.config["ACTIVATION_RATE_LIMIT"]
+
+
+def _typed_address() -> str:
+    """The address or username typed into either panel, for the per-address limit."""
+    typed = request.form.get("activate-email") or request.form.get("reset-username") or ""
+    return normalise_email(typed)[:254]
+
+
+def _address_key() -> str:
+    return "address:" + _typed_address()
+
+
+_PANELS = {"new-user": "auth/_new_user.html", "existing-user": "auth/_existing_user.html"}
+
+
+def login_page(status: int = 200, **context):
+    """The sign-in page with its two panels; an htmx request from a panel gets that panel."""
+    context.setdefault("form", SignInForm(formdata=None))
+    context.setdefault("activation_form", ActivationRequestForm(formdata=None, prefix="activate"))
+    context.setdefault("reset_form", ResetRequestForm(formdata=None, prefix="reset"))
+    target = request.htmx.target if is_htmx_fragment_request() else None
+    return render_template(_PANELS.get(target, "auth/login.html"), **context), status
+
+
+def _request_form(form, field, empty: str, sent: str, send, panel: str):
+    if not form.validate_on_submit():
+        return login_page(422, **{f"{panel}_form": form})
+    if not (field.data or "").strip():
+        return login_page(422, **{f"{panel}_form": form, f"{panel}_error": empty})
+    send(field.data, account_mail())
+    db.session.commit()
+    # A fresh, empty form: the answer must not differ by what was typed.
+    blank = type(form)(formdata=None, prefix=form._prefix.rstrip("-"))
+    return login_page(200, **{f"{panel}_form": blank, f"{panel}_message": sent})
+
+
+@bp.route("/activate", methods=["POST"])
+@limiter.limit(_ip_limit)
+@limiter.limit(_address_limit, key_func=_address_key, exempt_when=lambda: not _typed_address())
+@public
+def request_activation_email():
+    form = ActivationRequestForm(prefix="activate")
+    return _request_form(
+        form, form.email, ACTIVATION_EMPTY, ACTIVATION_SENT, request_activation, "activation"
+    )
+
+
+@bp.route("/reset", methods=["POST"])
+@limiter.limit(_ip_limit)
+@limiter.limit(_address_limit, key_func=_address_key, exempt_when=lambda: not _typed_address())
+@public
+def request_password_reset():
+    form = ResetRequestForm(prefix="reset")
+    return _request_form(form, form.username, RESET_EMPTY, RESET_SENT, request_reset, "reset")
+
+
+def _user_for(token: str, purpose: str) -> User | None:
+    mail = account_mail()
+    return user_for_token(
+        token, purpose, secret_key=mail.secret_key, lifetime=mail.lifetime(purpose)
+    )
+
+
+def _link_dead(purpose: str):
+    return render_template("auth/link_dead.html", purpose=purpose), 404
+
+
+def _pin_void():
+    message = PIN_VOID.format(organisation=current_app.config["ORGANISATION_NAME"])
+    return render_template("auth/pin_void.html", message=message), 403
+
+
+def _chosen_password_problem(form, email: str) -> str | None:
+    return password_problem(
+        form.password.data, min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=email
+    )
+
+
+def _signed_in_fresh(user: User) -> None:
+    # A new session: nothing from before is carried into it.
+    session.clear()
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+@limiter.limit(_activation_limit, methods=["POST"])
+@public
+def activate(token: str):
+    user = _user_for(token, ACTIVATE)
+    if user is None:
+        return _link_dead(ACTIVATE)
+    needs_pin = user.role == "centre"
+    if needs_pin and user.pin is None:
+        return _pin_void()
+    form = ActivateForm()
+    page = {"form": form, "user": user, "needs_pin": needs_pin}
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template(
+            "auth/activate.html", **page
+        ), 200 if request.method == "GET" else 422
+    if needs_pin and not form.pin.data.strip():
+        form.pin.errors.append("Enter the PIN your centre was given.")
+        return render_template("auth/activate.html", **page), 422
+    problem = _chosen_password_problem(form, user.email)
+    if problem:
+        form.password.errors.append(problem)
+        return render_template("auth/activate.html", **page), 422
+
+    user_id = user.id
+    release_transaction()  # no lock is held while the password is hashed
+    password_hash = passwords.hash_password(form.password.data)
+    try:
+        user = activate_account(user_id, pin=form.pin.data, password_hash=password_hash)
+    except ActivationRefused as refusal:
+        if refusal.reason == "pin_void":
+            return _pin_void()
+        if refusal.reason == "wrong_pin":
+            form.pin.errors.append(refusal.message)
+            page["user"] = db.session.get(User, user_id)
+            return render_template("auth/activate.html", **page), 422
+        return _link_dead(ACTIVATE)
+    _signed_in_fresh(user)
+    flash(
+        "Your account is active and you are signed in. From now on, sign in with your "
+        "email address and the password you chose.",
+        "success",
+    )
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+@limiter.limit(_activation_limit, methods=["POST"])
+@public
+def reset_password_page(token: str):
+    user = _user_for(token, RESET)
+    if user is None:
+        return _link_dead(RESET)
+    form = NewPasswordForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        status = 200 if request.method == "GET" else 422
+        return render_template("auth/reset.html", form=form, user=user), status
+    problem = _chosen_password_problem(form, user.email)
+    if problem:
+        form.password.errors.append(problem)
+        return render_template("auth/reset.html", form=form, user=user), 422
+
+    user_id, old_hash = user.id, user.password_hash
+    release_transaction()
+    password_hash = passwords.hash_password(form.password.data)
+    try:
+        user = reset_password(user_id, old_password_hash=old_hash, password_hash=password_hash)
+    except ActivationRefused:
+        return _link_dead(RESET)
+    _signed_in_fresh(user)
+    flash(
+        "Your password has been changed and you are signed in. "
+        "Any other sessions of yours have been signed out.",
+        "success",
+    )
+    return redirect(url_for("home.index"))

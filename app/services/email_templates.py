@@ -1,0 +1,351 @@
+"""The emails the portal sends, worded by admins and rendered in a Jinja sandbox.
+
+Each kind of email has a default wording here and may be reworded on Admin →
+E-mail Templates. Admin-written text is never rendered with the app's own
+Jinja environment: it gets a sandbox that knows only the placeholders of its
+kind of email, refuses Python internals, and allows no loops, macros, imports
+or assignments, only placeholders and {% if %}.
+"""
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from app.extensions import db
+from app.models import EmailTemplate
+from app.services.audit import record_event
+from app.services.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+_PLACEHOLDER_DESCRIPTIONS = {
+    "email": "the user's email address (their username)",
+    "centre_number": "the centre's number",
+    "centre_name": "the centre's name",
+    "role": "the staff role: Admin or Admin - TP",
+    "link": "the link to follow (it works once)",
+    "expires": "when the link stops working, in UTC",
+    "organisation": "the exam board's name",
+}
+
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of email: what it is for, its placeholders and its default wording."""
+
+    key: str
+    title: str
+    purpose: str
+    placeholders: tuple[str, ...]
+    subject: str
+    body: str
+    sample: dict = field(default_factory=dict)
+
+    def describe_placeholders(self) -> list[tuple[str, str]]:
+        return [(name, _PLACEHOLDER_DESCRIPTIONS[name]) for name in self.placeholders]
+
+
+_SAMPLE_LINK = "https://portal.example.org/activate/SAMPLE-LINK"
+_SAMPLE_EXPIRES = "2 December 2026 14:05 UTC"
+
+KINDS: dict[str, Kind] = {
+    kind.key: kind
+    for kind in (
+        Kind(
+            key="activation",
+            title="Activation (centre user)",
+            purpose="Sent when a centre user asks to activate their account, or an admin "
+            "clicks Send activation email.",
+            placeholders=(
+                "email",
+                "centre_number",
+                "centre_name",
+                "link",
+                "expires",
+                "organisation",
+            ),
+            subject="Activate your {{ organisation }} secure portal account",
+            body="""\
+Hello,
+
+An account for {{ email }} at centre {{ centre_number }} ({{ centre_name }}) has been \
+registered on the {{ organisation }} secure release portal.
+
+To activate it, open this link, enter the PIN that {{ organisation }} gave your centre, \
+and choose a password:
+
+{{ link }}
+
+The link works once and stops working at {{ expires }}. If it has stopped working, \
+ask for a new one under "New user" on the sign-in page.
+
+If you did not ask for this email, you can ignore it.
+
+{{ organisation }}
+""",
+            sample={"centre_number": "GB123", "centre_name": "Riverside School"},
+        ),
+        Kind(
+            key="invitation",
+            title="Staff invitation",
+            purpose="Sent when an admin invites a staff member on Admin → Users, or clicks "
+            "Resend invitation, and when staff ask to activate from the sign-in page.",
+            placeholders=("email", "role", "link", "expires", "organisation"),
+            subject="You are invited to the {{ organisation }} secure portal",
+            body="""\
+Hello,
+
+You have been given an account on the {{ organisation }} secure release portal, \
+as {{ role }}. Your username is {{ email }}.
+
+To activate it and choose a password, open this link:
+
+{{ link }}
+
+The link works once and stops working at {{ expires }}. If it has stopped working, \
+ask for a new one under "New user" on the sign-in page.
+
+{{ organisation }}
+""",
+            sample={"role": "Admin - TP"},
+        ),
+        Kind(
+            key="password_reset",
+            title="Password reset",
+            purpose="Sent when an activated user asks to reset a forgotten password.",
+            placeholders=("email", "link", "expires", "organisation"),
+            subject="Reset your {{ organisation }} secure portal password",
+            body="""\
+Hello,
+
+Someone, probably you, asked to reset the password of {{ email }} on the \
+{{ organisation }} secure release portal. To choose a new password, open this link:
+
+{{ link }}
+
+The link works once and stops working at {{ expires }}.
+
+If you did not ask for this, you can ignore this email: your password has not changed.
+
+{{ organisation }}
+""",
+        ),
+    )
+}
+
+_FORBIDDEN_NODES = {
+    nodes.For: "loops",
+    nodes.Macro: "macros",
+    nodes.CallBlock: "call blocks",
+    nodes.FilterBlock: "filter blocks",
+    nodes.Include: "includes",
+    nodes.Import: "imports",
+    nodes.FromImport: "imports",
+    nodes.Extends: "extends",
+    nodes.Block: "blocks",
+    nodes.Assign: "assignments",
+    nodes.AssignBlock: "assignments",
+    nodes.With: "with blocks",
+    # Text repeated or numbers raised a billion times over would stall every save.
+    nodes.Mul: "multiplications",
+    nodes.Pow: "powers",
+}
+# Filters that change a placeholder's text; nothing that pads, repeats or reaches further.
+ALLOWED_FILTERS = frozenset(
+    {"upper", "lower", "title", "capitalize", "trim", "default", "replace", "truncate"}
+)
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        # Placeholders are plain strings; nothing of theirs starting with "_" is needed.
+        return not attr.startswith("_") and super().is_safe_attribute(obj, attr, value)
+
+
+_sandbox = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# The placeholders are the only names a wording may use: no range(), lipsum(), dict(), ...
+_sandbox.globals.clear()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with an admin's wording, for the field and line it is on."""
+
+    field: str  # "subject" or "body"
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.message}"
+
+
+def kind(key: str) -> Kind:
+    return KINDS[key]
+
+
+def sample_context(kind: Kind, organisation: str, email: str = "exams@example.org") -> dict:
+    """Made-up values for every placeholder, for the preview and the test email."""
+    context = {
+        "email": email,
+        "link": _SAMPLE_LINK,
+        "expires": _SAMPLE_EXPIRES,
+        "organisation": organisation,
+        **kind.sample,
+    }
+    return {name: context[name] for name in kind.placeholders}
+
+
+def problems_in(kind: Kind, subject: str, body: str) -> list[Problem]:
+    """Everything that stops this wording from being used, with where it is."""
+    problems = []
+    if not subject.strip():
+        problems.append(Problem("subject", None, "Enter a subject."))
+    elif "\n" in subject.strip() or "\r" in subject:
+        problems.append(Problem("subject", None, "A subject is one line."))
+    elif len(subject) > SUBJECT_MAX:
+        problems.append(
+            Problem("subject", None, f"A subject has at most {SUBJECT_MAX} characters.")
+        )
+    if not body.strip():
+        problems.append(Problem("body", None, "Enter the text of the email."))
+    elif len(body) > BODY_MAX:
+        problems.append(Problem("body", None, f"The text has at most {BODY_MAX} characters."))
+    for name, source in (("subject", subject), ("body", body)):
+        if source.strip():
+            problems.extend(_source_problems(kind, name, source))
+    return problems
+
+
+def _source_problems(kind: Kind, field_name: str, source: str) -> list[Problem]:
+    try:
+        tree = _sandbox.parse(source)
+    except TemplateSyntaxError as error:
+        return [Problem(field_name, error.lineno, _sentence(error.message or "syntax error"))]
+    problems = []
+    for node_type, what in _FORBIDDEN_NODES.items():
+        for node in tree.find_all(node_type):
+            problems.append(
+                Problem(field_name, node.lineno, f"{what} are not allowed; use placeholders.")
+            )
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else _constant(node.arg)
+        # Refused here, not only by the sandbox when rendered: the check below renders
+        # with sample values, which may never reach this branch of an {% if %}.
+        if isinstance(name, str) and name.startswith("_"):
+            problems.append(
+                Problem(field_name, node.lineno, f"“{name}” is not allowed in an email.")
+            )
+    for node in tree.find_all(nodes.Filter):
+        if node.name not in ALLOWED_FILTERS:
+            problems.append(
+                Problem(
+                    field_name,
+                    node.lineno,
+                    f"The “{node.name}” filter is not allowed in an email. "
+                    f"These are: {', '.join(sorted(ALLOWED_FILTERS))}.",
+                )
+            )
+    # Loops, assignments and macros are refused, so every name read is a placeholder
+    # (or a mistake): this also refuses `self`, `loop` and Jinja's global functions.
+    for node in tree.find_all(nodes.Name):
+        if node.ctx == "load" and node.name not in kind.placeholders:
+            problems.append(
+                Problem(
+                    field_name,
+                    node.lineno,
+                    f"“{{{{ {node.name} }}}}” is not a placeholder of this email. "
+                    f"It offers: {', '.join(kind.placeholders)}.",
+                )
+            )
+    if problems:
+        return sorted(problems, key=lambda p: p.line or 0)
+    try:
+        _sandbox.from_string(source).render(sample_context(kind, "Sample Exam Board"))
+    except Exception as error:  # noqa: BLE001 - whatever the wording does wrong, refuse it
+        return [Problem(field_name, _template_line(error), _sentence(str(error)))]
+    return []
+
+
+def _constant(node: nodes.Node):
+    return node.value if isinstance(node, nodes.Const) else None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+def _template_line(error: Exception) -> int | None:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == "<template>"]
+    return frames[-1].lineno if frames else None
+
+
+def wording(key: str) -> tuple[str, str, bool]:
+    """The subject and body in use for this kind of email, and whether an admin changed them."""
+    stored = db.session.get(EmailTemplate, key)
+    if stored is None:
+        return KINDS[key].subject, KINDS[key].body, False
+    return stored.subject, stored.body, True
+
+
+@lru_cache(maxsize=32)
+def _compiled(source: str) -> Template:
+    return _sandbox.from_string(source)
+
+
+def render(subject: str, body: str, context: dict) -> tuple[str, str]:
+    """Subject and body with the placeholders filled in, in the sandbox."""
+    rendered_subject = _compiled(subject).render(context)
+    # Never a header injection, whatever an admin or a centre's name holds.
+    rendered_subject = " ".join(rendered_subject.split())
+    return rendered_subject, _compiled(body).render(context)
+
+
+def render_email(key: str, context: dict) -> tuple[str, str]:
+    """The email of this kind for these values, in the wording in use.
+
+    Saved wording has passed `problems_in`, but a branch of an {% if %} that the
+    sample values never reached can still fail with real ones: then the default
+    wording is sent rather than no email at all.
+    """
+    subject, body, customised = wording(key)
+    try:
+        return render(subject, body, context)
+    except Exception:
+        if not customised:
+            raise
+        log.exception("the %s email's saved wording failed; sending the default", key)
+        return render(KINDS[key].subject, KINDS[key].body, context)
+
+
+def save_wording(key: str, subject: str, body: str, *, by: str) -> list[Problem]:
+    """Store an admin's wording, or return why not (and store nothing)."""
+    kind = KINDS[key]
+    problems = problems_in(kind, subject, body)
+    if problems:
+        return problems
+    stored = db.session.get(EmailTemplate, key)
+    if stored is None:
+        stored = EmailTemplate(key=key)
+        db.session.add(stored)
+    stored.subject, stored.body, stored.updated_by = subject.strip(), body, by
+    stored.updated_at = utcnow()
+    db.session.flush()
+    record_event("email_template.saved", details={"template": key})
+    return []
+
+
+def restore_default(key: str) -> None:
+    stored = db.session.get(EmailTemplate, key)
+    if stored is not None:
+        db.session.delete(stored)
+        db.session.flush()
+    record_event("email_template.restored", details={"template": key})

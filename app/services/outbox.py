@@ -1,0 +1,210 @@
+"""The outbox: every email is stored with the change that caused it, then sent.
+
+`queue_email` adds a message to the session, so it is committed or rolled back
+with everything else the request did. After a commit the web layer hands the
+new messages to `deliver` (once the response has gone); `send_due` (the
+`outbox send` command, run from cron) retries whatever is still pending, with
+backoff, and marks a message failed after its last try. Nothing is dropped:
+a message leaves `pending` only as `sent` or `failed`, and failed ones can be
+retried from Errors → Other Errors.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import OutboxMessage
+from app.services.audit import record_event
+from app.services.clock import utcnow
+from app.services.transactions import begin_write
+
+log = logging.getLogger(__name__)
+
+# The wait before each retry: after the first failed try 1 minute, then 5, ...
+BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+# How long a sender may take over one message before another may try it.
+LEASE = timedelta(minutes=5)
+
+_QUEUED = "outbox_queued"
+_COMMITTED = "outbox_committed"
+
+Transport = Callable[["Envelope"], None]
+
+
+def queue_email(*, to: str, template: str, subject: str, body: str) -> OutboxMessage:
+    """Add an email to the session; it is sent only if the caller commits."""
+    now = utcnow()
+    message = OutboxMessage(
+        to_address=to,
+        template=template,
+        subject=subject,
+        body=body,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    _remember(db.session(), message.id)
+    return message
+
+
+def _remember(session: Session, message_id: int) -> None:
+    session.info.setdefault(_QUEUED, []).append(message_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _queued_messages_are_committed(session: Session) -> None:
+    queued = session.info.pop(_QUEUED, None)
+    if queued:
+        session.info.setdefault(_COMMITTED, []).extend(queued)
+
+
+@event.listens_for(Session, "after_rollback")
+def _queued_messages_are_gone(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
+
+
+def take_committed(session: Session) -> list[int]:
+    """The ids of messages queued and committed in this session, not yet handed over."""
+    return session.info.pop(_COMMITTED, [])
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0  # sent, being sent, or not yet due
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What a transport needs of a message, read when it was claimed, so that no
+    transaction stays open while the mail server is talked to."""
+
+    id: int
+    to_address: str
+    template: str
+    subject: str
+    body: str
+
+
+def deliver(message_ids: list[int], transport: Transport, *, max_attempts: int) -> Outcome:
+    """Try to send these messages now, each at most once, recording what happened."""
+    outcome = Outcome()
+    for message_id in message_ids:
+        envelope = _claim(message_id)
+        if envelope is None:
+            outcome.skipped += 1
+            continue
+        try:
+            transport(envelope)
+        except Exception as error:  # noqa: BLE001 - any failure leaves it for a retry
+            log.warning("email %s to %s not sent: %s", envelope.id, envelope.to_address, error)
+            if _record_failure(message_id, error, max_attempts) == "failed":
+                outcome.failed += 1
+            else:
+                outcome.retrying += 1
+        else:
+            message = _for_update(message_id)
+            message.status = "sent"
+            message.sent_at = utcnow()
+            message.last_error = None
+            db.session.commit()
+            outcome.sent += 1
+    return outcome
+
+
+def _for_update(message_id: int) -> OutboxMessage:
+    # A new write transaction: on SQLite a read snapshot taken before the send
+    # could not be upgraded to a write if another request wrote meanwhile.
+    begin_write()
+    return db.session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def _claim(message_id: int) -> Envelope | None:
+    """Take this message for one try, if it is pending and due: no other sender
+    can take it until the lease runs out."""
+    begin_write()
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    envelope = None
+    if claimed:
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        envelope = Envelope(
+            message.id, message.to_address, message.template, message.subject, message.body
+        )
+    db.session.commit()
+    return envelope
+
+
+def _record_failure(message_id: int, error: Exception, max_attempts: int) -> str:
+    message = _for_update(message_id)
+    message.last_error = f"{type(error).__name__}: {error}"[:1000]
+    if message.attempts >= max_attempts:
+        message.status = "failed"
+        record_event(
+            "email.failed",
+            subject=message,
+            details={"to": message.to_address, "template": message.template},
+        )
+    else:
+        wait = BACKOFF_MINUTES[min(message.attempts, len(BACKOFF_MINUTES)) - 1]
+        message.next_attempt_at = utcnow() + timedelta(minutes=wait)
+    db.session.commit()
+    return message.status
+
+
+def send_due(transport: Transport, *, max_attempts: int, limit: int = 1000) -> Outcome:
+    """Send the pending messages whose time has come, oldest first."""
+    due = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    return deliver(list(due), transport, max_attempts=max_attempts)
+
+
+def retry(message: OutboxMessage) -> None:
+    """Send a pending or failed message again as soon as this change is committed."""
+    if message.status == "sent":
+        return
+    message.status = "pending"
+    message.next_attempt_at = utcnow()
+    db.session.flush()
+    _remember(db.session(), message.id)
+    record_event(
+        "email.retried",
+        subject=message,
+        details={"to": message.to_address, "template": message.template},
+    )
+
+
+def undelivered(limit: int = 200) -> list[OutboxMessage]:
+    """Pending and failed messages, newest first, for Errors → Other Errors."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(or_(OutboxMessage.status == "pending", OutboxMessage.status == "failed"))
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )

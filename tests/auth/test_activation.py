@@ -1,0 +1,224 @@
+"""New user: asking for an activation email, and activating with the link (and PIN)."""
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.accounts import ACTIVATION_EMPTY, ACTIVATION_SENT
+from app.models import Event, OutboxMessage, User
+from app.services import passwords
+from tests.auth.test_login import sign_in, without_csrf_tokens
+from tests.conftest import csrf_token_of
+
+NEW_PASSWORD = "  violet harbour lantern 42  "  # kept exactly as typed, spaces too
+
+
+def ask_to_activate(client, csrf_token, email, **headers):
+    return client.post(
+        "/activate",
+        data={"activate-email": email, "csrf_token": csrf_token(client)},
+        headers=headers,
+    )
+
+
+def activate(client, path, pin="", password=NEW_PASSWORD, confirm=None):
+    data = {"pin": pin, "password": password, "confirm": password if confirm is None else confirm}
+    data["csrf_token"] = csrf_token_of(client, path)
+    return client.post(path, data=data)
+
+
+def events(db, action):
+    return list(db.session.scalars(select(Event).where(Event.action == action)))
+
+
+def activation_link(smtp_server, mail_client, csrf_token, user):
+    response = ask_to_activate(mail_client, csrf_token, user.email)
+    assert response.status_code == 200
+    [message] = smtp_server.to(user.email)
+    return smtp_server.link_path(message)
+
+
+def test_a_centre_user_activates_with_the_emailed_link_and_the_pin(
+    mail_client, smtp_server, csrf_token, make_user, db, clock
+):
+    user = make_user("centre", activated=False, email="officer@riverside.example.org")
+    old_session_token = user.session_token
+    path = activation_link(smtp_server, mail_client, csrf_token, user)
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Activate your Example Exam Board secure portal account"
+    assert f"centre {user.centre.number} ({user.centre.name})" in message.get_content()
+    assert "stops working at 4 June 2026 08:00 UTC" in message.get_content()  # 72 hours
+
+    page = mail_client.get(path).get_data(as_text=True)
+    assert "Activate your account" in page and '<label for="pin">PIN</label>' in page
+
+    response = activate(mail_client, path, pin=user.pin.lower())
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    home = mail_client.get("/").get_data(as_text=True)
+    assert "Your account is active and you are signed in." in home
+    assert f"Signed in as <strong>{user.email}</strong>" in home
+
+    stored = db.session.get(User, user.id)
+    assert stored.activated_at == clock.now
+    assert stored.pin is None
+    assert passwords.verify_password(stored.password_hash, NEW_PASSWORD)
+    assert not passwords.verify_password(stored.password_hash, NEW_PASSWORD.strip())
+    assert stored.session_token != old_session_token
+    [event] = events(db, "account.activated")
+    assert (event.subject_id, event.actor_id) == (user.id, user.id)
+
+    # Signed out, the new password signs in; the link is spent.
+    fresh = mail_client.application.test_client()
+    assert sign_in(fresh, csrf_token, user.email, NEW_PASSWORD).status_code == 302
+    dead = mail_client.get(path)
+    assert dead.status_code == 404
+    assert "This link has expired or has already been used" in dead.get_data(as_text=True)
+
+
+def test_staff_activate_without_a_pin(mail_client, smtp_server, csrf_token, make_user, db):
+    user = make_user("tp", activated=False, pin=None)
+    path = activation_link(smtp_server, mail_client, csrf_token, user)
+    [message] = smtp_server.messages
+    assert message["Subject"] == "You are invited to the Example Exam Board secure portal"
+    assert "as Admin - TP" in message.get_content()
+    assert "PIN" not in mail_client.get(path).get_data(as_text=True)
+    assert activate(mail_client, path).status_code == 302
+    assert db.session.get(User, user.id).activated_at is not None
+
+
+@pytest.mark.parametrize(
+    "typed", ["registered", "unknown", "already-active", "  REGISTERED  ", "not an address"]
+)
+def test_the_answer_never_tells_who_is_registered(client, csrf_token, make_user, typed, db):
+    make_user("centre", activated=False, email="registered@example.org")
+    make_user("centre", email="already-active@example.org")
+    baseline = ask_to_activate(client, csrf_token, "unknown@example.org")
+    address = typed if " " in typed and "@" not in typed else f"{typed.strip()}@example.org"
+    if typed.strip() == "REGISTERED":
+        address = "  REGISTERED@example.org  "
+    response = ask_to_activate(client, csrf_token, address)
+    assert response.status_code == baseline.status_code == 200
+    body = response.get_data(as_text=True)
+    assert without_csrf_tokens(body) == without_csrf_tokens(baseline.get_data(as_text=True))
+    assert ACTIVATION_SENT in body
+    assert address.strip() not in body  # the field is emptied, so nothing echoes it
+    queued = db.session.scalars(select(OutboxMessage.to_address)).all()
+    assert queued == (["registered@example.org"] if typed.strip().lower() == "registered" else [])
+
+
+def test_an_empty_address_is_asked_for(client, csrf_token, db):
+    response = ask_to_activate(client, csrf_token, "   ")
+    assert response.status_code == 422
+    assert ACTIVATION_EMPTY in response.get_data(as_text=True)
+    assert db.session.scalar(select(OutboxMessage)) is None
+
+
+def test_the_htmx_answer_is_the_panel(client, csrf_token, make_user):
+    response = ask_to_activate(
+        client, csrf_token, "someone@example.org", **{"HX-Request": "true", "HX-Target": "new-user"}
+    )
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<article id="new-user"')
+    assert ACTIVATION_SENT in body and "<html" not in body
+
+
+def test_links_start_with_the_configured_address_not_the_host_header(
+    make_app, smtp_server, make_user
+):
+    # Without CSRF, so that the session cookie (set for "localhost") is not needed.
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, WTF_CSRF_ENABLED=False)
+    user = make_user("centre", activated=False)
+    response = app.test_client().post(
+        "/activate", data={"activate-email": user.email}, headers={"Host": "attacker.example.net"}
+    )
+    assert response.status_code == 200
+    content = smtp_server.messages[0].get_content()
+    assert "https://portal.example.org/activate/" in content
+    assert "attacker" not in content
+
+
+def test_five_wrong_pins_void_the_pin_until_an_admin_gives_a_new_one(
+    mail_client, smtp_server, csrf_token, make_user, db
+):
+    user = make_user("centre", activated=False)
+    path = activation_link(smtp_server, mail_client, csrf_token, user)
+    for left in (4, 3, 2, 1):
+        page = activate(mail_client, path, pin="WRONG234")
+        assert page.status_code == 422
+        assert f"That PIN is not right. You can try {left} more time" in page.get_data(as_text=True)
+    fifth = activate(mail_client, path, pin="WRONG234")
+    assert fifth.status_code == 403
+    assert "Your PIN no longer works" in fifth.get_data(as_text=True)
+    # Now even the right PIN is refused.
+    assert activate(mail_client, path, pin=user.pin).status_code == 403
+    assert "Ask Example Exam Board for a new PIN" in mail_client.get(path).get_data(as_text=True)
+    stored = db.session.get(User, user.id)
+    assert (stored.pin, stored.pin_failures, stored.activated_at) == (None, 5, None)
+    assert len(events(db, "account.wrong_pin")) == 5
+    assert len(events(db, "account.pin_voided")) == 1
+
+    # An admin's New PIN makes the same link work again.
+    stored.pin, stored.pin_failures = "NEWPIN23", 0
+    db.session.commit()
+    assert activate(mail_client, path, pin="NEWPIN23").status_code == 302
+
+
+def test_bad_passwords_are_refused_and_nothing_changes(
+    mail_client, smtp_server, csrf_token, make_user, db
+):
+    user = make_user("centre", activated=False)
+    path = activation_link(smtp_server, mail_client, csrf_token, user)
+    for password, confirm, message in (
+        ("short one", None, "Your password must have at least 12 characters."),
+        ("1qaz2wsx3edc", None, "one of the most commonly used"),
+        (
+            "violet harbour lantern",
+            "violet harbour lanterns",
+            "The two passwords are not the same.",
+        ),
+        ("", None, "Choose a password."),
+    ):
+        response = activate(mail_client, path, pin=user.pin, password=password, confirm=confirm)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    stored = db.session.get(User, user.id)
+    assert (stored.activated_at, stored.password_hash, stored.pin) == (None, None, user.pin)
+    missing_pin = activate(mail_client, path, pin="")
+    assert "Enter the PIN your centre was given." in missing_pin.get_data(as_text=True)
+
+
+def test_a_128_character_password_is_stored_exactly(
+    mail_client, smtp_server, csrf_token, make_user, db
+):
+    user = make_user("tp", activated=False, pin=None)
+    path = activation_link(smtp_server, mail_client, csrf_token, user)
+    long_password = ("Ünïcode & spaces, 128 long! " * 5)[:128]
+    assert activate(mail_client, path, password=long_password).status_code == 302
+    assert passwords.verify_password(db.session.get(User, user.id).password_hash, long_password)
+
+
+def test_asking_is_rate_limited_per_address_and_per_ip(client, csrf_token, make_user, db):
+    make_user("centre", activated=False, email="target@example.org")
+    for _ in range(3):
+        assert ask_to_activate(client, csrf_token, "target@example.org").status_code == 200
+    flooded = ask_to_activate(client, csrf_token, "TARGET@example.org")
+    assert flooded.status_code == 429
+    assert "Too many attempts" in flooded.get_data(as_text=True)
+    assert len(db.session.scalars(select(OutboxMessage)).all()) == 3
+    # Other addresses from the same IP are answered, up to the per-IP limit (5 a minute;
+    # the refused request did not count).
+    statuses = [
+        ask_to_activate(client, csrf_token, f"other{n}@example.org").status_code for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_pin_entry_is_rate_limited_per_ip(make_app, smtp_server, csrf_token, make_user, db):
+    app = make_app(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, ACTIVATION_RATE_LIMIT="3 per minute"
+    )
+    client = app.test_client()
+    users = [make_user("centre", activated=False) for _ in range(2)]
+    paths = [activation_link(smtp_server, client, csrf_token, u) for u in users]
+    smtp_server.messages.clear()
+    statuses = [activate(client, paths[i % 2], pin="WRONG234").status_code for i in range(4)]
+    assert statuses == [422, 422, 422, 429]
