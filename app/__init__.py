@@ -77,6 +77,13 @@ def _finish_config(app: Flask) -> None:
             )
         app.config["PORTAL_BASE_URL"] = "http://127.0.0.1:5000"
     app.config["PORTAL_BASE_URL"] = app.config["PORTAL_BASE_URL"].rstrip("/")
+    if not app.config.get("MAIL_SERVER") and app.config["ENV_NAME"] not in ("development", "test"):
+        # Printing emails to the console would leave users without them, and put
+        # live links in the log.
+        raise ConfigError(
+            "MAIL_SERVER is not set. Set it (and the other MAIL_ settings) to the SMTP "
+            "server the portal sends its emails through."
+        )
 
 
 def _init_extensions(app: Flask) -> None:

@@ -116,6 +116,9 @@ class Config:
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     # Tries before a message is marked failed (retries wait 1, 5, 15, 60, 240 minutes).
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
+    # Send each request's emails from a thread of the worker once the response
+    # has gone (true), or while closing the response (false: the tests' way).
+    OUTBOX_SEND_IN_BACKGROUND = _flag("OUTBOX_SEND_IN_BACKGROUND", True)
 
 
 class TestConfig(Config):
@@ -136,3 +139,4 @@ class TestConfig(Config):
     MAIL_SUPPRESS_SEND = False  # tests that send start a real SMTP server (aiosmtpd)
     MAIL_DEFAULT_SENDER = "portal@example.org"
     MAIL_TIMEOUT = 2
+    OUTBOX_SEND_IN_BACKGROUND = False

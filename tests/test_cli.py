@@ -110,7 +110,7 @@ def test_printed_demo_sign_ins_work(app, client, csrf_token, db):
 
 
 def test_seed_demo_refuses_a_production_app(make_app, db):
-    app = make_app(ENV_NAME="production")
+    app = make_app(ENV_NAME="production", MAIL_SERVER="mail.example.org")
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 1

@@ -61,14 +61,27 @@ def _activation_limit() -> str:
     return current_app.config["ACTIVATION_RATE_LIMIT"]
 
 
-def _typed_address() -> str:
-    """The address or username typed into either panel, for the per-address limit."""
-    typed = request.form.get("activate-email") or request.form.get("reset-username") or ""
-    return normalise_email(typed)[:254]
+def _typed(field: str):
+    """The per-address rate-limit key for a form whose address is in `field`
+    (each form reads only its own field: another one cannot dodge the limit)."""
+
+    def key() -> str:
+        return "address:" + normalise_email(request.form.get(field, ""))[:254]
+
+    def empty() -> bool:
+        return not request.form.get(field, "").strip()
+
+    return key, empty
 
 
-def _address_key() -> str:
-    return "address:" + _typed_address()
+_activation_address, _no_activation_address = _typed("activate-email")
+_reset_address, _no_reset_address = _typed("reset-username")
+
+
+def _link_key() -> str:
+    """PIN and password tries per account: every link of one account (and state)
+    starts with the same signed payload, whatever its timestamp."""
+    return "link:" + request.view_args.get("token", "").split(".", 1)[0][:200]
 
 
 _PANELS = {"new-user": "auth/_new_user.html", "existing-user": "auth/_existing_user.html"}
@@ -87,7 +100,8 @@ def _request_form(form, field, empty: str, sent: str, send, panel: str):
     if not form.validate_on_submit():
         return login_page(422, **{f"{panel}_form": form})
     if not (field.data or "").strip():
-        return login_page(422, **{f"{panel}_form": form, f"{panel}_error": empty})
+        field.errors.append(empty)
+        return login_page(422, **{f"{panel}_form": form})
     send(field.data, account_mail())
     db.session.commit()
     # A fresh, empty form: the answer must not differ by what was typed.
@@ -97,7 +111,7 @@ def _request_form(form, field, empty: str, sent: str, send, panel: str):
 
 @bp.route("/activate", methods=["POST"])
 @limiter.limit(_ip_limit)
-@limiter.limit(_address_limit, key_func=_address_key, exempt_when=lambda: not _typed_address())
+@limiter.limit(_address_limit, key_func=_activation_address, exempt_when=_no_activation_address)
 @public
 def request_activation_email():
     form = ActivationRequestForm(prefix="activate")
@@ -108,7 +122,7 @@ def request_activation_email():
 
 @bp.route("/reset", methods=["POST"])
 @limiter.limit(_ip_limit)
-@limiter.limit(_address_limit, key_func=_address_key, exempt_when=lambda: not _typed_address())
+@limiter.limit(_address_limit, key_func=_reset_address, exempt_when=_no_reset_address)
 @public
 def request_password_reset():
     form = ResetRequestForm(prefix="reset")
@@ -146,6 +160,7 @@ def _signed_in_fresh(user: User) -> None:
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
 @limiter.limit(_activation_limit, methods=["POST"])
+@limiter.limit(_activation_limit, methods=["POST"], key_func=_link_key)
 @public
 def activate(token: str):
     user = _user_for(token, ACTIVATE)
@@ -160,7 +175,7 @@ def activate(token: str):
         return render_template(
             "auth/activate.html", **page
         ), 200 if request.method == "GET" else 422
-    if needs_pin and not form.pin.data.strip():
+    if needs_pin and not (form.pin.data or "").strip():
         form.pin.errors.append("Enter the PIN your centre was given.")
         return render_template("auth/activate.html", **page), 422
     problem = _chosen_password_problem(form, user.email)
@@ -192,6 +207,7 @@ def activate(token: str):
 
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
 @limiter.limit(_activation_limit, methods=["POST"])
+@limiter.limit(_activation_limit, methods=["POST"], key_func=_link_key)
 @public
 def reset_password_page(token: str):
     user = _user_for(token, RESET)

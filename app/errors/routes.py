@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from app.errors import bp
 from app.extensions import db
 from app.models import OutboxMessage
+from app.services.clock import utcnow
 from app.services.outbox import retry, undelivered
 from app.services.server_errors import recent_server_errors
 from app.web.access import allow
@@ -16,6 +17,7 @@ def other():
         "errors_section/other.html",
         reference=reference,
         emails=undelivered(),
+        now=utcnow(),
         server_errors=recent_server_errors(reference),
     )
 
@@ -26,13 +28,14 @@ def retry_email(message_id: int):
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         abort(404)
-    if message.status == "sent":
-        flash(f"The email to {message.to_address} has already been sent.", "info")
+    to_address = message.to_address
+    if retry(message_id) is None:
+        db.session.rollback()
+        flash(f"The email to {to_address} has been sent, or is being sent right now.", "info")
     else:
-        retry(message)
         db.session.commit()
         flash(
-            f"Sending the email to {message.to_address} again. Reload this page in a "
+            f"Sending the email to {to_address} again. Reload this page in a "
             "moment: it leaves the list once it is sent.",
             "success",
         )

@@ -27,9 +27,9 @@ class EmailTemplate(db.Model):
 class OutboxMessage(db.Model):
     """One email, committed with the change that caused it and sent after the commit.
 
-    A message is pending until it is sent. Each try claims it by moving
-    `next_attempt_at` forward (a lease), so two senders never send it at once,
-    and a sender that dies mid-try leaves it to be retried, never lost.
+    A message is pending until it is sent. Each try claims it by setting
+    `sending_until` (a lease), so two senders never send it at once, and a
+    sender that dies mid-try leaves it to be retried, never lost.
     """
 
     __tablename__ = "outbox_messages"
@@ -41,13 +41,15 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
     template: Mapped[str] = mapped_column(String(40))
-    subject: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(Text)
+    # Emptied once sent: it holds a live link (activation, reset) until then.
     body: Mapped[str] = mapped_column(Text, deferred=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:

@@ -47,7 +47,8 @@ def checked_email(raw: str) -> str:
     if _plain_email(candidate):
         return candidate
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        # No SMTPUTF8: an address the mail server may refuse is no use for activation.
+        result = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
         raise AccountError(f"“{raw.strip()}” is not an email address: {error}") from None
     return normalise_email(result.normalized)

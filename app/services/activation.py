@@ -157,10 +157,11 @@ def activate_account(user_id: int, *, pin: str | None, password_hash: str) -> Us
             raise ActivationRefused("pin_void")
         if not pins_match(pin or "", user.pin):
             _count_wrong_pin(user)
+            # Read before committing: reading after would start a new transaction.
+            voided, left = user.pin is None, PIN_ATTEMPTS - user.pin_failures
             db.session.commit()
-            if user.pin is None:
+            if voided:
                 raise ActivationRefused("pin_void")
-            left = PIN_ATTEMPTS - user.pin_failures
             raise ActivationRefused(
                 "wrong_pin",
                 f"That PIN is not right. You can try {left} more time{'s' if left != 1 else ''} "

@@ -156,10 +156,13 @@ _FORBIDDEN_NODES = {
     # Text repeated or numbers raised a billion times over would stall every save.
     nodes.Mul: "multiplications",
     nodes.Pow: "powers",
+    nodes.Mod: "% formatting",
+    # Placeholders are text to show, not objects to call: no methods (center, format...).
+    nodes.Call: "method calls",
 }
 # Filters that change a placeholder's text; nothing that pads, repeats or reaches further.
 ALLOWED_FILTERS = frozenset(
-    {"upper", "lower", "title", "capitalize", "trim", "default", "replace", "truncate"}
+    {"upper", "lower", "title", "capitalize", "trim", "default", "truncate"}
 )
 
 
@@ -214,6 +217,12 @@ def problems_in(kind: Kind, subject: str, body: str) -> list[Problem]:
         problems.append(
             Problem("subject", None, f"A subject has at most {SUBJECT_MAX} characters.")
         )
+    for name, source in (("subject", subject), ("body", body)):
+        line = _control_character_line(source)
+        if line:
+            problems.append(
+                Problem(name, line, "Control characters (other than line breaks) are not allowed.")
+            )
     if not body.strip():
         problems.append(Problem("body", None, "Enter the text of the email."))
     elif len(body) > BODY_MAX:
@@ -272,6 +281,13 @@ def _source_problems(kind: Kind, field_name: str, source: str) -> list[Problem]:
     except Exception as error:  # noqa: BLE001 - whatever the wording does wrong, refuse it
         return [Problem(field_name, _template_line(error), _sentence(str(error)))]
     return []
+
+
+def _control_character_line(source: str) -> int | None:
+    for number, line in enumerate(source.split("\n"), start=1):
+        if any((ord(ch) < 32 and ch not in "\t\r") or ord(ch) == 127 for ch in line):
+            return number
+    return None
 
 
 def _constant(node: nodes.Node):

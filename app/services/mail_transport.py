@@ -40,7 +40,7 @@ def transport_for(app: Flask):
     def send_by_smtp(message: Envelope) -> None:
         email = Message(
             subject=message.subject,
-            recipients=[message.to_address],
+            recipients=[ascii_address(message.to_address)],
             body=message.body,
             sender=app.config["MAIL_DEFAULT_SENDER"],
         )
@@ -48,6 +48,13 @@ def transport_for(app: Flask):
             connection.send(email)
 
     return send_by_smtp
+
+
+def ascii_address(address: str) -> str:
+    """The address with its domain in IDNA (Punycode) form, which every mail server
+    takes; local parts are ASCII already (accounts.checked_email refuses others)."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
 def print_to_console(message: Envelope) -> None:

@@ -10,6 +10,7 @@ retried from Errors → Other Errors.
 """
 
 import logging
+import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 
 # The wait before each retry: after the first failed try 1 minute, then 5, ...
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
-# How long a sender may take over one message before another may try it.
+# How long a sender may take over one message before another may try it (a
+# sender that died mid-try leaves the message to be taken again after this).
 LEASE = timedelta(minutes=5)
 
 _QUEUED = "outbox_queued"
@@ -82,6 +84,7 @@ class Outcome:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0  # sent, being sent, or not yet due
+    left: int = 0  # not tried: the mail server could not be reached
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,15 @@ class Envelope:
     body: str
 
 
+# The mail server is not there at all: trying the next message now is pointless.
+_UNREACHABLE = (ConnectionError, TimeoutError, smtplib.SMTPConnectError)
+
+
 def deliver(message_ids: list[int], transport: Transport, *, max_attempts: int) -> Outcome:
-    """Try to send these messages now, each at most once, recording what happened."""
+    """Try to send these messages now, each at most once, recording what happened.
+    Stops at the first message the mail server could not even be reached for."""
     outcome = Outcome()
-    for message_id in message_ids:
+    for position, message_id in enumerate(message_ids):
         envelope = _claim(message_id)
         if envelope is None:
             outcome.skipped += 1
@@ -112,11 +120,17 @@ def deliver(message_ids: list[int], transport: Transport, *, max_attempts: int) 
                 outcome.failed += 1
             else:
                 outcome.retrying += 1
+            if isinstance(error, _UNREACHABLE):
+                outcome.left = len(message_ids) - position - 1
+                break
         else:
             message = _for_update(message_id)
             message.status = "sent"
             message.sent_at = utcnow()
+            message.sending_until = None
             message.last_error = None
+            # The body holds a live link: once it has left, it is not kept.
+            message.body = ""
             db.session.commit()
             outcome.sent += 1
     return outcome
@@ -129,9 +143,13 @@ def _for_update(message_id: int) -> OutboxMessage:
     return db.session.get(OutboxMessage, message_id, populate_existing=True)
 
 
+def _not_being_sent(now):
+    return or_(OutboxMessage.sending_until.is_(None), OutboxMessage.sending_until <= now)
+
+
 def _claim(message_id: int) -> Envelope | None:
-    """Take this message for one try, if it is pending and due: no other sender
-    can take it until the lease runs out."""
+    """Take this message for one try, if it is pending, due and nobody else is
+    sending it: no other sender can take it until this try ends or its lease runs out."""
     begin_write()
     now = utcnow()
     claimed = db.session.execute(
@@ -140,8 +158,9 @@ def _claim(message_id: int) -> Envelope | None:
             OutboxMessage.id == message_id,
             OutboxMessage.status == "pending",
             OutboxMessage.next_attempt_at <= now,
+            _not_being_sent(now),
         )
-        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+        .values(attempts=OutboxMessage.attempts + 1, sending_until=now + LEASE)
         .execution_options(synchronize_session=False)
     ).rowcount
     envelope = None
@@ -156,6 +175,7 @@ def _claim(message_id: int) -> Envelope | None:
 
 def _record_failure(message_id: int, error: Exception, max_attempts: int) -> str:
     message = _for_update(message_id)
+    message.sending_until = None
     message.last_error = f"{type(error).__name__}: {error}"[:1000]
     if message.attempts >= max_attempts:
         message.status = "failed"
@@ -173,9 +193,14 @@ def _record_failure(message_id: int, error: Exception, max_attempts: int) -> str
 
 def send_due(transport: Transport, *, max_attempts: int, limit: int = 1000) -> Outcome:
     """Send the pending messages whose time has come, oldest first."""
+    now = utcnow()
     due = db.session.scalars(
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            _not_being_sent(now),
+        )
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
@@ -183,19 +208,31 @@ def send_due(transport: Transport, *, max_attempts: int, limit: int = 1000) -> O
     return deliver(list(due), transport, max_attempts=max_attempts)
 
 
-def retry(message: OutboxMessage) -> None:
-    """Send a pending or failed message again as soon as this change is committed."""
-    if message.status == "sent":
-        return
-    message.status = "pending"
-    message.next_attempt_at = utcnow()
-    db.session.flush()
+def retry(message_id: int) -> OutboxMessage | None:
+    """Send a pending or failed message once more, as soon as this change is
+    committed: one more try, even after the last. None when it has been sent, is
+    being sent right now, or does not exist."""
+    now = utcnow()
+    retried = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status != "sent",
+            _not_being_sent(now),
+        )
+        .values(status="pending", next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not retried:
+        return None
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     _remember(db.session(), message.id)
     record_event(
         "email.retried",
         subject=message,
         details={"to": message.to_address, "template": message.template},
     )
+    return message
 
 
 def undelivered(limit: int = 200) -> list[OutboxMessage]:

@@ -16,6 +16,8 @@
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 404) {
       tell("That item no longer exists: someone may have changed it. Reload the page to see it as it is now.");
+    } else if (status === 429) {
+      tell("Too many attempts: you have tried this too many times in a short while. Please wait a few minutes and try again.");
     } else {
       tell("Sorry, that did not work (error " + status + "). Reload the page and try again; if it keeps happening, contact support.");
     }

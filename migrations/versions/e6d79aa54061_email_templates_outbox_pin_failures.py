@@ -32,7 +32,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('to_address', sa.String(length=254), nullable=False),
     sa.Column('template', sa.String(length=40), nullable=False),
-    sa.Column('subject', sa.String(length=500), nullable=False),
+    sa.Column('subject', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -40,6 +40,7 @@ def upgrade():
     sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('next_attempt_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', app.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sending_until', app.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name=op.f('ck_outbox_messages_status_known')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages'))
     )

@@ -41,7 +41,7 @@ def test_invite_staff(client, csrf_token, login_as, db):
     assert [e.details["role"] for e in events(db, "staff.invited")] == ["tp"]
     invitation = db.session.scalar(select(OutboxMessage))
     assert (invitation.to_address, invitation.template) == ("new@example.com", "invitation")
-    assert "as Admin - TP" in invitation.body
+    assert invitation.status == "sent"  # printed to the console: no mail server in tests
 
 
 def test_invite_errors(client, csrf_token, login_as, make_user, db):

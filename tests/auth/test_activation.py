@@ -121,19 +121,27 @@ def test_the_htmx_answer_is_the_panel(client, csrf_token, make_user):
     assert ACTIVATION_SENT in body and "<html" not in body
 
 
-def test_links_start_with_the_configured_address_not_the_host_header(
+def test_links_start_with_the_configured_address_whatever_the_request_says(
     make_app, smtp_server, make_user
 ):
     # Without CSRF, so that the session cookie (set for "localhost") is not needed.
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, WTF_CSRF_ENABLED=False)
     user = make_user("centre", activated=False)
-    response = app.test_client().post(
-        "/activate", data={"activate-email": user.email}, headers={"Host": "attacker.example.net"}
-    )
-    assert response.status_code == 200
-    content = smtp_server.messages[0].get_content()
-    assert "https://portal.example.org/activate/" in content
-    assert "attacker" not in content
+    client = app.test_client()
+    for environ in (
+        {"HTTP_HOST": "attacker.example.net"},
+        {"HTTP_X_FORWARDED_HOST": "attacker.example.net"},
+        {"SCRIPT_NAME": "@attacker.example.net"},
+    ):
+        response = client.post(
+            "/activate", data={"activate-email": user.email}, environ_overrides=environ
+        )
+        assert response.status_code == 200
+    assert len(smtp_server.messages) == 3
+    for message in smtp_server.messages:
+        content = message.get_content()
+        assert "https://portal.example.org/activate/" in content
+        assert "attacker" not in content
 
 
 def test_five_wrong_pins_void_the_pin_until_an_admin_gives_a_new_one(
@@ -156,10 +164,17 @@ def test_five_wrong_pins_void_the_pin_until_an_admin_gives_a_new_one(
     assert len(events(db, "account.wrong_pin")) == 5
     assert len(events(db, "account.pin_voided")) == 1
 
-    # An admin's New PIN makes the same link work again.
-    stored.pin, stored.pin_failures = "NEWPIN23", 0
-    db.session.commit()
-    assert activate(mail_client, path, pin="NEWPIN23").status_code == 302
+    # The admin's users table says so; New PIN makes the same link work again.
+    admin = mail_client.application.test_client()
+    with admin.session_transaction() as session:
+        session["_user_id"] = make_user("admin").session_token
+    table = admin.get(f"/admin/centres/{user.centre_id}/users").get_data(as_text=True)
+    assert "PIN stopped working after too many wrong tries" in table
+    token = csrf_token_of(admin, "/")
+    admin.post(f"/admin/centres/{user.centre_id}/users/{user.id}/pin", data={"csrf_token": token})
+    new_pin = db.session.get(User, user.id).pin
+    assert new_pin and db.session.get(User, user.id).pin_failures == 0
+    assert activate(mail_client, path, pin=new_pin).status_code == 302
 
 
 def test_bad_passwords_are_refused_and_nothing_changes(
@@ -184,6 +199,16 @@ def test_bad_passwords_are_refused_and_nothing_changes(
     assert (stored.activated_at, stored.password_hash, stored.pin) == (None, None, user.pin)
     missing_pin = activate(mail_client, path, pin="")
     assert "Enter the PIN your centre was given." in missing_pin.get_data(as_text=True)
+    no_pin_field = mail_client.post(
+        path,
+        data={
+            "password": "violet harbour lantern",
+            "confirm": "violet harbour lantern",
+            "csrf_token": csrf_token_of(mail_client, path),
+        },
+    )
+    assert no_pin_field.status_code == 422
+    assert "Enter the PIN your centre was given." in no_pin_field.get_data(as_text=True)
 
 
 def test_a_128_character_password_is_stored_exactly(
@@ -222,3 +247,29 @@ def test_pin_entry_is_rate_limited_per_ip(make_app, smtp_server, csrf_token, mak
     smtp_server.messages.clear()
     statuses = [activate(client, paths[i % 2], pin="WRONG234").status_code for i in range(4)]
     assert statuses == [422, 422, 422, 429]
+
+
+def test_pin_entry_is_rate_limited_per_account_across_ips(
+    make_app, smtp_server, csrf_token, make_user, db
+):
+    app = make_app(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, ACTIVATION_RATE_LIMIT="2 per minute"
+    )
+    user = make_user("centre", activated=False)
+    client = app.test_client()
+    path = activation_link(smtp_server, client, csrf_token, user)
+    statuses = []
+    for n in range(3):
+        # Each try from another address, with a link of its own for the same account.
+        other = app.test_client()
+        link = activation_link(smtp_server, other, csrf_token, user) if n else path
+        smtp_server.messages.clear()
+        token = csrf_token_of(other, link)
+        statuses.append(
+            other.post(
+                link,
+                data={"pin": "WRONG234", "password": "x", "confirm": "x", "csrf_token": token},
+                environ_overrides={"REMOTE_ADDR": f"192.0.2.{n + 1}"},
+            ).status_code
+        )
+    assert statuses == [422, 422, 429]

@@ -124,3 +124,21 @@ def test_reset_requests_are_rate_limited_per_address(client, csrf_token, make_us
     statuses = [ask_to_reset(client, csrf_token, "staff@example.org").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert len(db.session.scalars(select(OutboxMessage)).all()) == 3
+
+
+def test_another_field_in_the_form_cannot_dodge_the_per_address_limit(
+    client, csrf_token, make_user, db
+):
+    make_user("tp", email="staff@example.org")
+    statuses = [
+        client.post(
+            "/reset",
+            data={
+                "reset-username": "staff@example.org",
+                "activate-email": f"decoy{n}@example.org",  # not this form's field
+                "csrf_token": csrf_token(client),
+            },
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]

@@ -140,7 +140,9 @@ def test_a_wrong_pin_is_told_by_the_pin_field_and_the_right_one_then_works(
 
     pin_field = page.get_by_label("PIN")
     expect(pin_field).to_have_attribute("aria-invalid", "true")
+    # The help stays with the field, and the error joins it.
     expect(pin_field).to_have_accessible_description(
+        "Enter the PIN that Example Exam Board gave your centre. "
         "That PIN is not right. You can try 4 more times before the PIN stops working."
     )
     axe_check("the activation page with a wrong PIN")

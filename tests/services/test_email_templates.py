@@ -128,10 +128,8 @@ def test_python_internals_and_jinja_globals_are_refused(body):
     assert all(p.field == "body" and p.line == 1 for p in problems)
 
 
-def test_if_blocks_and_string_methods_are_allowed():
-    body = (
-        "{% if centre_name %}At {{ centre_name|upper }}{% else %}-{% endif %} {{ email.lower() }}"
-    )
+def test_if_blocks_and_text_filters_are_allowed():
+    body = "{% if centre_name %}At {{ centre_name|upper }}{% else %}-{% endif %} {{ email|lower }}"
     assert problems_in(ACTIVATION, "Hi", body) == []
     _, rendered = render("Hi", body, sample_context(ACTIVATION, "Board"))
     assert rendered == "At RIVERSIDE SCHOOL exams@example.org"
@@ -198,3 +196,15 @@ def test_a_saved_wording_that_fails_with_real_values_falls_back_to_the_default(d
     subject, body = render_email("password_reset", context)
     assert subject == "Reset your Board secure portal password"
     assert "L" in body and "nope" not in body
+
+
+def test_method_calls_formatting_and_control_characters_are_refused():
+    for body, message in (
+        ("{{ email.center(900000000) }}", "method calls are not allowed"),
+        ('{{ "{:>900000000}".format(email) }}', "method calls are not allowed"),
+        ('{{ "%900000000s" % email }}', "% formatting are not allowed"),
+        ('{{ email|replace("", "xxxx") }}', "The “replace” filter is not allowed"),
+        ("Hello\x00{{ email }}", "Control characters"),
+    ):
+        problems = problems_in(KINDS["activation"], "Subject", body)
+        assert any(message in p.message and p.line == 1 for p in problems), (body, problems)

@@ -45,6 +45,7 @@ def test_smtp_down_leaves_the_email_pending_and_outbox_send_delivers_it_once(
     db.session.rollback()
     [message] = messages(db)
     assert (message.status, message.attempts, message.sent_at) == ("sent", 2, clock.now)
+    assert message.body == ""  # the link it held is not kept once sent
 
 
 def test_a_slow_mail_server_does_not_hold_the_request(make_app, csrf_token, make_user, db):
@@ -142,3 +143,85 @@ def test_console_printing_shows_subject_and_body(capsys):
     )
     print_to_console(message)
     assert "Subject: Hi\n\nBody" in capsys.readouterr().out
+
+
+def test_retry_leaves_alone_a_message_being_sent(db, clock):
+    message = outbox.queue_email(to="a@example.org", template="test", subject="S", body="B")
+    db.session.commit()
+    sent = []
+
+    def transport_during_which_an_admin_clicks_retry(envelope):
+        assert outbox.retry(envelope.id) is None  # being sent: not taken again
+        db.session.commit()
+        sent.append(envelope.id)
+
+    outbox.deliver([message.id], transport_during_which_an_admin_clicks_retry, max_attempts=6)
+    assert sent == [message.id]
+    stored = db.session.get(OutboxMessage, message.id)
+    assert (stored.status, stored.attempts, stored.sending_until) == ("sent", 1, None)
+    assert outbox.retry(message.id) is None  # and a sent message is not sent again
+
+
+def test_retry_gives_a_failed_message_one_more_try_now(db, clock):
+    message = outbox.queue_email(to="a@example.org", template="test", subject="S", body="B")
+    message.status, message.attempts = "failed", 6
+    db.session.commit()
+    assert outbox.take_committed(db.session()) == [message.id]  # handed over once, at queueing
+    assert outbox.retry(message.id) is not None
+    db.session.commit()
+    assert outbox.take_committed(db.session()) == [message.id]
+    outcome = outbox.deliver([message.id], failing_transport, max_attempts=6)
+    assert outcome.failed == 1
+    assert db.session.get(OutboxMessage, message.id).attempts == 7
+
+
+def test_a_batch_stops_when_the_mail_server_cannot_be_reached(db, clock):
+    for n in range(3):
+        outbox.queue_email(to=f"a{n}@example.org", template="test", subject="S", body="B")
+    db.session.commit()
+    outcome = outbox.send_due(failing_transport, max_attempts=6)
+    assert (outcome.retrying, outcome.left) == (1, 2)
+    assert [m.attempts for m in messages(db)] == [1, 0, 0]  # the others were not charged
+
+
+def test_in_production_the_response_does_not_wait_for_the_mail_server(
+    make_app, csrf_token, make_user, db
+):
+    """The sender thread takes the email; the request is over while the mail server
+    has not even answered yet."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    connected, release = threading.Event(), threading.Event()
+
+    def silent_mail_server():
+        connection, _ = listener.accept()
+        connected.set()
+        release.wait(10)
+        connection.close()
+
+    threading.Thread(target=silent_mail_server, daemon=True).start()
+    app = make_app(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=listener.getsockname()[1],
+        MAIL_TIMEOUT=5,
+        OUTBOX_SEND_IN_BACKGROUND=True,
+    )
+    user = make_user("centre", activated=False)
+    try:
+        response = ask_to_activate(app.test_client(), csrf_token, user.email)
+        assert response.status_code == 200
+        assert connected.wait(10)  # the sender thread has reached the mail server...
+        assert not release.is_set()  # ...which has not answered, yet the request is done
+    finally:
+        release.set()
+        listener.close()
+
+
+def test_internationalised_domains_are_sent_in_punycode(
+    mail_client, smtp_server, csrf_token, make_user
+):
+    make_user("centre", activated=False, email="officer@bücher.example")
+    ask_to_activate(mail_client, csrf_token, "officer@bücher.example")
+    [message] = smtp_server.messages
+    assert message["To"] == "officer@xn--bcher-kva.example"
