@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import EmailTemplate
 from app.services import email_templates
 from app.services.audit import record_event
-from app.services.email_templates import KINDS, Kind, Problem
+from app.services.email_templates import ALLOWED_FILTERS, KINDS, Kind, Problem
 from app.services.outbox import queue_email
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request, render_page_or_fragment
@@ -68,6 +68,7 @@ def _edit_page(kind: Kind, form: EmailTemplateForm, status: int = 200, **context
         kind=kind,
         form=form,
         stored=db.session.get(EmailTemplate, kind.key),
+        allowed_filters=sorted(ALLOWED_FILTERS),
         **context,
     ), status
 

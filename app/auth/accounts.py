@@ -27,7 +27,7 @@ from app.services.activation import (
 )
 from app.services.auth import normalise_email
 from app.services.password_policy import password_problem
-from app.services.tokens import ACTIVATE, RESET, user_for_token
+from app.services.tokens import ACTIVATE, RESET, signed_user_id, user_for_token
 from app.services.transactions import release_transaction
 from app.web.access import public
 from app.web.htmx import is_htmx_fragment_request
@@ -78,10 +78,26 @@ _activation_address, _no_activation_address = _typed("activate-email")
 _reset_address, _no_reset_address = _typed("reset-username")
 
 
-def _link_key() -> str:
-    """PIN and password tries per account: every link of one account (and state)
-    starts with the same signed payload, whatever its timestamp."""
-    return "link:" + request.view_args.get("token", "").split(".", 1)[0][:200]
+def _account_of_link(purpose: str):
+    """The per-account rate-limit key of a link page: the account a genuinely signed
+    link is for. Links with a bad signature are not counted against anyone (their
+    payload could be forged to use up somebody else's tries)."""
+
+    def account() -> int | None:
+        token = (request.view_args or {}).get("token", "")
+        return signed_user_id(token, purpose, secret_key=current_app.config["SECRET_KEY"])
+
+    def key() -> str:
+        return f"account:{account()}"
+
+    def not_genuine() -> bool:
+        return account() is None
+
+    return key, not_genuine
+
+
+_activation_account, _forged_activation_link = _account_of_link(ACTIVATE)
+_reset_account, _forged_reset_link = _account_of_link(RESET)
 
 
 _PANELS = {"new-user": "auth/_new_user.html", "existing-user": "auth/_existing_user.html"}
@@ -160,7 +176,12 @@ def _signed_in_fresh(user: User) -> None:
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
 @limiter.limit(_activation_limit, methods=["POST"])
-@limiter.limit(_activation_limit, methods=["POST"], key_func=_link_key)
+@limiter.limit(
+    _activation_limit,
+    methods=["POST"],
+    key_func=_activation_account,
+    exempt_when=_forged_activation_link,
+)
 @public
 def activate(token: str):
     user = _user_for(token, ACTIVATE)
@@ -207,7 +228,9 @@ def activate(token: str):
 
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
 @limiter.limit(_activation_limit, methods=["POST"])
-@limiter.limit(_activation_limit, methods=["POST"], key_func=_link_key)
+@limiter.limit(
+    _activation_limit, methods=["POST"], key_func=_reset_account, exempt_when=_forged_reset_link
+)
 @public
 def reset_password_page(token: str):
     user = _user_for(token, RESET)

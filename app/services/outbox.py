@@ -13,16 +13,17 @@ import logging
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import OutboxMessage
 from app.services.audit import record_event
 from app.services.clock import utcnow
-from app.services.transactions import begin_write
+from app.services.transactions import begin_write, is_lock_timeout
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,15 @@ class Envelope:
     template: str
     subject: str
     body: str
+    lease: datetime | None = None  # this sender's hold on the message, until then
 
 
-# The mail server is not there at all: trying the next message now is pointless.
-_UNREACHABLE = (ConnectionError, TimeoutError, smtplib.SMTPConnectError)
+def _unreachable(error: Exception) -> bool:
+    """Whether the mail server could not be reached or talked to at all (a wrong
+    host name, a refused or dropped connection, a timeout), rather than refusing
+    this one message: then trying the next message now is pointless."""
+    refusal = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)
+    return isinstance(error, OSError) and not isinstance(error, refusal)
 
 
 def deliver(message_ids: list[int], transport: Transport, *, max_attempts: int) -> Outcome:
@@ -116,15 +122,40 @@ def deliver(message_ids: list[int], transport: Transport, *, max_attempts: int) 
             transport(envelope)
         except Exception as error:  # noqa: BLE001 - any failure leaves it for a retry
             log.warning("email %s to %s not sent: %s", envelope.id, envelope.to_address, error)
-            if _record_failure(message_id, error, max_attempts) == "failed":
+            status = _record_failure(envelope, error, max_attempts)
+            if status == "failed":
                 outcome.failed += 1
-            else:
+            elif status == "pending":
                 outcome.retrying += 1
-            if isinstance(error, _UNREACHABLE):
+            if _unreachable(error):
                 outcome.left = len(message_ids) - position - 1
                 break
         else:
-            message = _for_update(message_id)
+            _record_success(envelope)
+            outcome.sent += 1
+    return outcome
+
+
+def _held(envelope: "Envelope") -> OutboxMessage | None:
+    """The message, in a new write transaction, if this sender's lease on it still
+    holds; None if the lease ran out and another sender may have taken it, whose
+    record must then stand. (A new transaction: on SQLite a read snapshot taken
+    before the send could not be upgraded to a write if another request wrote.)"""
+    begin_write()
+    message = db.session.get(OutboxMessage, envelope.id, populate_existing=True)
+    if message is None or message.sending_until != envelope.lease:
+        db.session.rollback()
+        log.warning("email %s: the lease ran out while sending; not recorded", envelope.id)
+        return None
+    return message
+
+
+def _record_success(envelope: "Envelope") -> None:
+    for attempt in range(3):
+        try:
+            message = _held(envelope)
+            if message is None:
+                return
             message.status = "sent"
             message.sent_at = utcnow()
             message.sending_until = None
@@ -132,26 +163,24 @@ def deliver(message_ids: list[int], transport: Transport, *, max_attempts: int) 
             # The body holds a live link: once it has left, it is not kept.
             message.body = ""
             db.session.commit()
-            outcome.sent += 1
-    return outcome
-
-
-def _for_update(message_id: int) -> OutboxMessage:
-    # A new write transaction: on SQLite a read snapshot taken before the send
-    # could not be upgraded to a write if another request wrote meanwhile.
-    begin_write()
-    return db.session.get(OutboxMessage, message_id, populate_existing=True)
+            return
+        except OperationalError as error:
+            # The email has gone: keep trying to say so, or it would be sent again.
+            db.session.rollback()
+            if not is_lock_timeout(error) or attempt == 2:
+                raise
 
 
 def _not_being_sent(now):
     return or_(OutboxMessage.sending_until.is_(None), OutboxMessage.sending_until <= now)
 
 
-def _claim(message_id: int) -> Envelope | None:
+def _claim(message_id: int) -> "Envelope | None":
     """Take this message for one try, if it is pending, due and nobody else is
     sending it: no other sender can take it until this try ends or its lease runs out."""
     begin_write()
     now = utcnow()
+    lease = now + LEASE
     claimed = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -160,21 +189,28 @@ def _claim(message_id: int) -> Envelope | None:
             OutboxMessage.next_attempt_at <= now,
             _not_being_sent(now),
         )
-        .values(attempts=OutboxMessage.attempts + 1, sending_until=now + LEASE)
+        .values(attempts=OutboxMessage.attempts + 1, sending_until=lease)
         .execution_options(synchronize_session=False)
     ).rowcount
     envelope = None
     if claimed:
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         envelope = Envelope(
-            message.id, message.to_address, message.template, message.subject, message.body
+            message.id,
+            message.to_address,
+            message.template,
+            message.subject,
+            message.body,
+            message.sending_until,
         )
     db.session.commit()
     return envelope
 
 
-def _record_failure(message_id: int, error: Exception, max_attempts: int) -> str:
-    message = _for_update(message_id)
+def _record_failure(envelope: "Envelope", error: Exception, max_attempts: int) -> str | None:
+    message = _held(envelope)
+    if message is None:
+        return None
     message.sending_until = None
     message.last_error = f"{type(error).__name__}: {error}"[:1000]
     if message.attempts >= max_attempts:
@@ -187,8 +223,9 @@ def _record_failure(message_id: int, error: Exception, max_attempts: int) -> str
     else:
         wait = BACKOFF_MINUTES[min(message.attempts, len(BACKOFF_MINUTES)) - 1]
         message.next_attempt_at = utcnow() + timedelta(minutes=wait)
+    status = message.status
     db.session.commit()
-    return message.status
+    return status
 
 
 def send_due(transport: Transport, *, max_attempts: int, limit: int = 1000) -> Outcome:

@@ -63,6 +63,17 @@ def make_token(user: User, purpose: str, *, secret_key: str, lifetime: timedelta
     return Link(token, utcnow() + lifetime)
 
 
+def signed_user_id(token: str, purpose: str, *, secret_key: str) -> int | None:
+    """The user id in a token whose signature is good, expired or not: for counting
+    tries per account, which forged links must not be able to use up."""
+    try:
+        payload = _serializer(secret_key, purpose).loads(token)
+    except BadSignature:
+        return None
+    user_id = payload.get("user") if isinstance(payload, dict) else None
+    return user_id if isinstance(user_id, int) else None
+
+
 def user_for_token(
     token: str, purpose: str, *, secret_key: str, lifetime: timedelta
 ) -> User | None:

@@ -10,6 +10,7 @@ response instead (OUTBOX_SEND_IN_BACKGROUND=false), so that it has happened
 when the test client returns.
 """
 
+import atexit
 import logging
 import os
 import queue
@@ -64,28 +65,71 @@ def deliver_in_app_context(app: Flask, message_ids: list[int]) -> outbox.Outcome
 
 
 class _SenderThread:
-    """One thread per worker process that sends what requests hand it, in turn."""
+    """One thread per worker process that sends what requests hand it, in turn.
+
+    Its queue is bounded: past that, emails wait for `outbox send` rather than for
+    memory. When the worker exits, the email being sent is finished (for up to the
+    mail timeout) so that it is not left claimed and sent twice; what is still
+    queued stays pending in the database.
+    """
+
+    QUEUE_SIZE = 1000
+    _STOP = None
 
     def __init__(self):
-        self._work: queue.SimpleQueue = queue.SimpleQueue()
+        self._work: queue.Queue = queue.Queue(self.QUEUE_SIZE)
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
+        self._stopping = False
 
     def submit(self, app: Flask, message_ids: list[int]) -> None:
         with self._lock:
-            # A forked worker does not inherit its parent's threads.
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
-                self._work = queue.SimpleQueue()
-                self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            if self._pid != os.getpid():
+                # A forked worker inherits neither its parent's thread nor its queue.
+                self._work = queue.Queue(self.QUEUE_SIZE)
+                self._thread = None
                 self._pid = os.getpid()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
                 self._thread.start()
-        self._work.put((app, message_ids))
+                atexit.register(self.stop, app.config["MAIL_TIMEOUT"] + 5)
+        try:
+            self._work.put_nowait((app, message_ids))
+        except queue.Full:
+            log.warning("outbox sender busy: emails %s left for `outbox send`", message_ids)
 
     def _run(self) -> None:
         while True:
-            app, message_ids = self._work.get()
-            deliver_in_app_context(app, message_ids)
+            item = self._work.get()
+            try:
+                if item is self._STOP:
+                    return
+                deliver_in_app_context(*item)
+            except Exception:
+                log.exception("the outbox sender failed; `outbox send` will retry")
+            finally:
+                self._work.task_done()
+
+    def wait_until_idle(self) -> None:
+        """Block until everything handed over so far has been tried (for tests)."""
+        self._work.join()
+
+    def stop(self, timeout: float) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            self._drop_queued()
+            self._work.put(self._STOP)
+            thread.join(timeout)
+
+    def _drop_queued(self) -> None:
+        # Unsent emails stay pending in the database, for `outbox send`.
+        while True:
+            try:
+                self._work.get_nowait()
+            except queue.Empty:
+                return
+            self._work.task_done()
 
 
 _sender = _SenderThread()

@@ -57,6 +57,7 @@ def test_the_edit_page_shows_purpose_placeholders_wording_and_a_preview(client, 
     assert kind.purpose in page
     assert "<code>{{ centre_number }}</code>" in page
     assert "The centre's number" in page
+    assert "these are allowed: capitalize, default, lower, title, trim, truncate, upper." in page
     assert 'value="Activate your {{ organisation }} secure portal account"' in page
     assert "An account for {{ email }} at centre {{ centre_number }}" in page
     for label in ('<label for="subject">Subject</label>', '<label for="body">'):

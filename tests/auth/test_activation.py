@@ -108,7 +108,12 @@ def test_the_answer_never_tells_who_is_registered(client, csrf_token, make_user,
 def test_an_empty_address_is_asked_for(client, csrf_token, db):
     response = ask_to_activate(client, csrf_token, "   ")
     assert response.status_code == 422
-    assert ACTIVATION_EMPTY in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in body and 'aria-describedby="activate-email-error"' in body
+    assert (
+        f'<small id="activate-email-error" class="field-error" role="alert">{ACTIVATION_EMPTY}'
+        in body
+    )
     assert db.session.scalar(select(OutboxMessage)) is None
 
 
@@ -273,3 +278,25 @@ def test_pin_entry_is_rate_limited_per_account_across_ips(
             ).status_code
         )
     assert statuses == [422, 422, 429]
+
+
+def test_forged_links_do_not_use_up_an_account_s_tries(
+    make_app, smtp_server, csrf_token, make_user, db
+):
+    app = make_app(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, ACTIVATION_RATE_LIMIT="2 per minute"
+    )
+    user = make_user("centre", activated=False)
+    client = app.test_client()
+    path = activation_link(smtp_server, client, csrf_token, user)
+    payload = path.rsplit("/", 1)[1].split(".")[0]  # anyone knowing the address could build it
+    for n in range(4):
+        attacker = app.test_client()
+        forged = f"/activate/{payload}.AAAAAA.forged-signature"
+        response = attacker.post(
+            forged,
+            data={"pin": "x", "password": "x", "confirm": "x", "csrf_token": csrf_token(attacker)},
+            environ_overrides={"REMOTE_ADDR": f"198.51.100.{n + 1}"},
+        )
+        assert response.status_code == 404
+    assert activate(client, path, pin=user.pin).status_code == 302

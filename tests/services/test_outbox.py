@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app.models import Event, OutboxMessage
 from app.services import outbox
-from app.services.mail_transport import print_to_console
+from app.services.mail_transport import ascii_address, print_to_console
+from app.web import outbox as outbox_web
 from app.web.access import allow
 from tests.auth.test_activation import ask_to_activate
 
@@ -216,6 +217,11 @@ def test_in_production_the_response_does_not_wait_for_the_mail_server(
     finally:
         release.set()
         listener.close()
+    outbox_web._sender.wait_until_idle()
+    db.session.rollback()
+    [message] = messages(db)
+    assert (message.status, message.attempts, message.sending_until) == ("pending", 1, None)
+    assert "SMTPServerDisconnected" in message.last_error
 
 
 def test_internationalised_domains_are_sent_in_punycode(
@@ -225,3 +231,32 @@ def test_internationalised_domains_are_sent_in_punycode(
     ask_to_activate(mail_client, csrf_token, "officer@bücher.example")
     [message] = smtp_server.messages
     assert message["To"] == "officer@xn--bcher-kva.example"
+
+
+def test_punycode_follows_idna_2008_so_no_mail_goes_to_a_look_alike_domain():
+    assert ascii_address("user@straße.de") == "user@xn--strae-oqa.de"  # not strasse.de
+    assert ascii_address("x@ελληνικά.ς.gr").endswith(".xn--3xa.gr")
+
+
+def test_refusals_do_not_stop_a_batch_but_an_unreachable_server_does():
+    import smtplib
+
+    assert outbox._unreachable(ConnectionRefusedError())
+    assert outbox._unreachable(socket.gaierror("no such host"))
+    assert outbox._unreachable(smtplib.SMTPServerDisconnected("closed"))
+    assert not outbox._unreachable(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no")}))
+    assert not outbox._unreachable(smtplib.SMTPDataError(554, b"rejected"))
+
+
+def test_a_sender_whose_lease_ran_out_does_not_overwrite_the_next_one(db, clock):
+    message = outbox.queue_email(to="a@example.org", template="test", subject="S", body="B")
+    db.session.commit()
+
+    def slow_transport(envelope):
+        clock.advance(minutes=6)  # longer than the lease: another sender takes over...
+        assert outbox.send_due(lambda e: None, max_attempts=6).sent == 1
+
+    outbox.deliver([message.id], slow_transport, max_attempts=6)
+    stored = db.session.get(OutboxMessage, message.id)
+    # ...and its record stands: sent, on the second attempt.
+    assert (stored.status, stored.attempts) == ("sent", 2)
