@@ -112,7 +112,10 @@ def login_page(status: int = 200, **context):
     return render_template(_PANELS.get(target, "auth/login.html"), **context), status
 
 
-def _request_form(form, field, empty: str, sent: str, send, panel: str):
+def _request_form(form_class, prefix: str, field_name: str, empty: str, sent: str, send, panel):
+    """Answer one of the two panels: the same words whether or not an email was queued."""
+    form = form_class(prefix=prefix)
+    field = form[field_name]
     if not form.validate_on_submit():
         return login_page(422, **{f"{panel}_form": form})
     if not (field.data or "").strip():
@@ -121,7 +124,7 @@ def _request_form(form, field, empty: str, sent: str, send, panel: str):
     send(field.data, account_mail())
     db.session.commit()
     # A fresh, empty form: the answer must not differ by what was typed.
-    blank = type(form)(formdata=None, prefix=form._prefix.rstrip("-"))
+    blank = form_class(formdata=None, prefix=prefix)
     return login_page(200, **{f"{panel}_form": blank, f"{panel}_message": sent})
 
 
@@ -130,9 +133,14 @@ def _request_form(form, field, empty: str, sent: str, send, panel: str):
 @limiter.limit(_address_limit, key_func=_activation_address, exempt_when=_no_activation_address)
 @public
 def request_activation_email():
-    form = ActivationRequestForm(prefix="activate")
     return _request_form(
-        form, form.email, ACTIVATION_EMPTY, ACTIVATION_SENT, request_activation, "activation"
+        ActivationRequestForm,
+        "activate",
+        "email",
+        ACTIVATION_EMPTY,
+        ACTIVATION_SENT,
+        request_activation,
+        "activation",
     )
 
 
@@ -141,8 +149,9 @@ def request_activation_email():
 @limiter.limit(_address_limit, key_func=_reset_address, exempt_when=_no_reset_address)
 @public
 def request_password_reset():
-    form = ResetRequestForm(prefix="reset")
-    return _request_form(form, form.username, RESET_EMPTY, RESET_SENT, request_reset, "reset")
+    return _request_form(
+        ResetRequestForm, "reset", "username", RESET_EMPTY, RESET_SENT, request_reset, "reset"
+    )
 
 
 def _user_for(token: str, purpose: str) -> User | None:

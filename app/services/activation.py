@@ -100,10 +100,12 @@ def _queued(message: OutboxMessage | None) -> dict:
 
 
 def request_activation(email: str, mail: AccountMail) -> None:
-    """ "New user": email an activation link if the address is a not-yet-activated user's.
+    """Email an activation link ("New user") if the address is a not-yet-activated user's.
 
     Registered or not, the request writes one Event and commits, so that the two
     cases take about the same time; the email itself is sent after the response.
+    What was typed is not kept unless it is a user's address: it could be anything,
+    a password typed into the wrong field included.
     """
     user = find_user_by_email(email)
     wanted = user is not None and user.activated_at is None
@@ -111,12 +113,12 @@ def request_activation(email: str, mail: AccountMail) -> None:
     record_event(
         "account.activation_requested",
         subject=user if wanted else None,
-        details={"typed": email.strip()[:254], **_queued(message)},
+        details=_queued(message),
     )
 
 
 def request_reset(username: str, mail: AccountMail) -> None:
-    """ "Existing user": email a reset link if the username is an activated user's.
+    """Email a reset link ("Existing user") if the username is an activated user's.
     Answers in about the same time either way, like request_activation."""
     user = find_user_by_email(username)
     wanted = user is not None and user.activated_at is not None
@@ -124,7 +126,7 @@ def request_reset(username: str, mail: AccountMail) -> None:
     record_event(
         "account.reset_requested",
         subject=user if wanted else None,
-        details={"typed": username.strip()[:254], **_queued(message)},
+        details=_queued(message),
     )
 
 

@@ -156,7 +156,7 @@ _FORBIDDEN_NODES = {
     # Text repeated or numbers raised a billion times over would stall every save.
     nodes.Mul: "multiplications",
     nodes.Pow: "powers",
-    nodes.Mod: "% formatting",
+    nodes.Mod: "% operators",
     # Placeholders are text to show, not objects to call: no methods (center, format...).
     nodes.Call: "method calls",
 }

@@ -23,11 +23,11 @@ from app.extensions import db
 from app.services import outbox
 from app.services.activation import AccountMail
 from app.services.mail_transport import transport_for
-from app.services.tokens import ACTIVATE
+from app.services.tokens import ACTIVATE, RESET
 
 log = logging.getLogger(__name__)
 
-_LINK_ENDPOINTS = {ACTIVATE: "auth.activate", "reset": "auth.reset_password"}
+_LINK_ENDPOINTS = {ACTIVATE: "auth.activate", RESET: "auth.reset_password"}
 
 
 def account_mail() -> AccountMail:
@@ -81,7 +81,6 @@ class _SenderThread:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
-        self._stopping = False
 
     def submit(self, app: Flask, message_ids: list[int]) -> None:
         with self._lock:

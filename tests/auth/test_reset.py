@@ -142,3 +142,16 @@ def test_another_field_in_the_form_cannot_dodge_the_per_address_limit(
         for n in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_what_was_typed_is_not_kept_unless_it_is_a_user_s_address(
+    client, csrf_token, make_user, db
+):
+    user = make_user("tp", email="staff@example.org")
+    ask_to_reset(client, csrf_token, "my secret password typed in the wrong box")
+    ask_to_reset(client, csrf_token, "staff@example.org")
+    unknown, known = db.session.scalars(
+        select(Event).where(Event.action == "account.reset_requested").order_by(Event.id)
+    )
+    assert (unknown.subject_id, unknown.details) == (None, {})
+    assert known.subject_id == user.id and known.details["template"] == "password_reset"

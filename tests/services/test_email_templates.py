@@ -202,7 +202,7 @@ def test_method_calls_formatting_and_control_characters_are_refused():
     for body, message in (
         ("{{ email.center(900000000) }}", "method calls are not allowed"),
         ('{{ "{:>900000000}".format(email) }}', "method calls are not allowed"),
-        ('{{ "%900000000s" % email }}', "% formatting are not allowed"),
+        ('{{ "%900000000s" % email }}', "% operators are not allowed"),
         ('{{ email|replace("", "xxxx") }}', "The “replace” filter is not allowed"),
         ("Hello\x00{{ email }}", "Control characters"),
     ):
