@@ -63,13 +63,7 @@ def send_activation_email(user: User, mail: AccountMail) -> OutboxMessage:
 
 def _activation_email(user: User, mail: AccountMail) -> OutboxMessage:
     """The activation email for a centre user, the invitation for staff, queued."""
-    link = make_token(user, ACTIVATE, secret_key=mail.secret_key, lifetime=mail.activation_lifetime)
-    context = {
-        "email": user.email,
-        "link": mail.link_for(ACTIVATE, link.token),
-        "expires": format_expiry(link.expires_at),
-        "organisation": mail.organisation,
-    }
+    context = _link_context(user, ACTIVATE, mail)
     if user.role == "centre":
         key = "activation"
         context.update(centre_number=user.centre.number, centre_name=user.centre.name)
@@ -80,14 +74,18 @@ def _activation_email(user: User, mail: AccountMail) -> OutboxMessage:
 
 
 def _reset_email(user: User, mail: AccountMail) -> OutboxMessage:
-    link = make_token(user, RESET, secret_key=mail.secret_key, lifetime=mail.reset_lifetime)
-    context = {
+    return _queue(user, "password_reset", _link_context(user, RESET, mail))
+
+
+def _link_context(user: User, purpose: str, mail: AccountMail) -> dict:
+    """The placeholders every account email has: a new link for `purpose`, and when it dies."""
+    link = make_token(user, purpose, secret_key=mail.secret_key, lifetime=mail.lifetime(purpose))
+    return {
         "email": user.email,
-        "link": mail.link_for(RESET, link.token),
+        "link": mail.link_for(purpose, link.token),
         "expires": format_expiry(link.expires_at),
         "organisation": mail.organisation,
     }
-    return _queue(user, "password_reset", context)
 
 
 def _queue(user: User, key: str, context: dict) -> OutboxMessage:
@@ -169,18 +167,10 @@ def activate_account(user_id: int, *, pin: str | None, password_hash: str) -> Us
                 f"That PIN is not right. You can try {left} more time{'s' if left != 1 else ''} "
                 "before the PIN stops working.",
             )
-    now = utcnow()
-    user.password_hash = password_hash
-    user.activated_at = now
+    user.activated_at = utcnow()
     user.pin = None
     user.pin_failures = 0
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    user.rotate_session_token()
-    record_event("account.activated", subject=user, actor=user)
-    db.session.commit()
-    return user
+    return _signed_in_with(user, password_hash, "account.activated")
 
 
 def _count_wrong_pin(user: User) -> None:
@@ -198,12 +188,17 @@ def reset_password(user_id: int, *, old_password_hash: str, password_hash: str) 
     if user is None or user.activated_at is None or user.password_hash != old_password_hash:
         db.session.rollback()
         raise ActivationRefused("link_used")
-    now = utcnow()
+    return _signed_in_with(user, password_hash, "account.password_reset")
+
+
+def _signed_in_with(user: User, password_hash: str, action: str) -> User:
+    """The new password stored, any wait after failed sign-ins over, every other
+    session ended (the user is signed in afresh), the Event written; committed."""
     user.password_hash = password_hash
     user.failed_logins = 0
     user.locked_until = None
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     user.rotate_session_token()
-    record_event("account.password_reset", subject=user, actor=user)
+    record_event(action, subject=user, actor=user)
     db.session.commit()
     return user
