@@ -170,10 +170,20 @@ def _pin_void():
     return render_template("auth/pin_void.html", message=message), 403
 
 
-def _chosen_password_problem(form, email: str) -> str | None:
-    return password_problem(
-        form.password.data, min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=email
+def _acceptable(form, user: User, *, needs_pin: bool = False) -> bool:
+    """Whether the form can be acted on; if not, each field says why."""
+    if not form.validate_on_submit():
+        return False
+    if needs_pin and not (form.pin.data or "").strip():
+        form.pin.errors.append("Enter the PIN your centre was given.")
+        return False
+    problem = password_problem(
+        form.password.data, min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=user.email
     )
+    if problem:
+        form.password.errors.append(problem)
+        return False
+    return True
 
 
 def _signed_in_fresh(user: User) -> None:
@@ -201,16 +211,9 @@ def activate(token: str):
         return _pin_void()
     form = ActivateForm()
     page = {"form": form, "user": user, "needs_pin": needs_pin}
-    if request.method == "GET" or not form.validate_on_submit():
-        return render_template(
-            "auth/activate.html", **page
-        ), 200 if request.method == "GET" else 422
-    if needs_pin and not (form.pin.data or "").strip():
-        form.pin.errors.append("Enter the PIN your centre was given.")
-        return render_template("auth/activate.html", **page), 422
-    problem = _chosen_password_problem(form, user.email)
-    if problem:
-        form.password.errors.append(problem)
+    if request.method == "GET":
+        return render_template("auth/activate.html", **page)
+    if not _acceptable(form, user, needs_pin=needs_pin):
         return render_template("auth/activate.html", **page), 422
 
     user_id = user.id
@@ -246,12 +249,9 @@ def reset_password_page(token: str):
     if user is None:
         return _link_dead(RESET)
     form = NewPasswordForm()
-    if request.method == "GET" or not form.validate_on_submit():
-        status = 200 if request.method == "GET" else 422
-        return render_template("auth/reset.html", form=form, user=user), status
-    problem = _chosen_password_problem(form, user.email)
-    if problem:
-        form.password.errors.append(problem)
+    if request.method == "GET":
+        return render_template("auth/reset.html", form=form, user=user)
+    if not _acceptable(form, user):
         return render_template("auth/reset.html", form=form, user=user), 422
 
     user_id, old_hash = user.id, user.password_hash
