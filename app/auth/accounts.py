@@ -100,7 +100,10 @@ _activation_account, _forged_activation_link = _account_of_link(ACTIVATE)
 _reset_account, _forged_reset_link = _account_of_link(RESET)
 
 
-_PANELS = {"new-user": "auth/_new_user.html", "existing-user": "auth/_existing_user.html"}
+_PANELS = {
+    "new-user-form": "auth/_new_user.html",
+    "existing-user-form": "auth/_existing_user.html",
+}
 
 
 def login_page(status: int = 200, **context):
@@ -109,7 +112,9 @@ def login_page(status: int = 200, **context):
     context.setdefault("activation_form", ActivationRequestForm(formdata=None, prefix="activate"))
     context.setdefault("reset_form", ResetRequestForm(formdata=None, prefix="reset"))
     target = request.htmx.target if is_htmx_fragment_request() else None
-    return render_template(_PANELS.get(target, "auth/login.html"), **context), status
+    if target in _PANELS:
+        return render_template(_PANELS[target], fragment=True, **context), status
+    return render_template("auth/login.html", **context), status
 
 
 def _request_form(form_class, prefix: str, field_name: str, empty: str, sent: str, send, panel):

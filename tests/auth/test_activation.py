@@ -117,13 +117,23 @@ def test_an_empty_address_is_asked_for(client, csrf_token, db):
     assert db.session.scalar(select(OutboxMessage)) is None
 
 
-def test_the_htmx_answer_is_the_panel(client, csrf_token, make_user):
+def test_the_htmx_answer_is_the_form_and_the_words_for_the_live_region(client, csrf_token):
     response = ask_to_activate(
-        client, csrf_token, "someone@example.org", **{"HX-Request": "true", "HX-Target": "new-user"}
+        client,
+        csrf_token,
+        "someone@example.org",
+        **{"HX-Request": "true", "HX-Target": "new-user-form"},
     )
     body = response.get_data(as_text=True)
-    assert body.lstrip().startswith('<article id="new-user"')
-    assert ACTIVATION_SENT in body and "<html" not in body
+    assert "<html" not in body and "<article" not in body
+    assert body.lstrip().startswith('<form id="new-user-form"')
+    # The words go into the panel's region, which stays in place (so it is announced).
+    assert (
+        f'<p id="new-user-answer" class="answer" role="status" hx-swap-oob="innerHTML">'
+        f"{ACTIVATION_SENT}</p>" in body
+    )
+    page = client.get("/login").get_data(as_text=True)
+    assert '<p id="new-user-answer" class="answer" role="status"></p>' in page
 
 
 def test_links_start_with_the_configured_address_whatever_the_request_says(

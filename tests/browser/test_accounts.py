@@ -80,7 +80,7 @@ def ask_for_activation_email(page, email: str) -> None:
 
 def sign_out(page) -> None:
     page.get_by_role("navigation", name="Main menu").get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("status")).to_have_text("You have signed out.")
+    expect(page.locator(".flashes").get_by_role("status")).to_have_text("You have signed out.")
 
 
 def expect_signed_in_at_home(page, email: str, heading: str, flash: str) -> None:

@@ -41,7 +41,7 @@ def test_each_role_signs_in_sees_its_menu_and_signs_out(
         axe_check(f"Home for {role}")
 
         menu.get_by_role("button", name="Sign out").click()
-        expect(page.get_by_role("status")).to_have_text("You have signed out.")
+        expect(page.locator(".flashes").get_by_role("status")).to_have_text("You have signed out.")
         page.goto("/")
         expect(page).to_have_url(re.compile(r"/login\?next=/$"))
 
