@@ -16,7 +16,7 @@ from app.errors import bp as errors_bp
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.home import bp as home_bp
 from app.models import User
-from app.services import passwords
+from app.services.accounts import passwords
 from app.services.clock import utcnow
 from app.web.access import guard_request
 from app.web.auditing import audit_requests

@@ -6,11 +6,12 @@ import click
 from flask import Flask
 
 from app.extensions import db
-from app.services.accounts import AccountError, create_activated_staff
+from app.services.accounts.addresses import AccountError
+from app.services.accounts.users import create_activated_staff
 from app.services.audit import record_event
 from app.services.demo import seed_demo, seed_scale
-from app.services.mail_transport import transport_for
-from app.services.outbox import send_due
+from app.services.email.outbox import send_due
+from app.services.email.transport import transport_for
 
 
 def register_cli(app: Flask) -> None:

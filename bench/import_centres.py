@@ -76,9 +76,9 @@ from sqlalchemy import insert
 from app import create_app
 from app.extensions import db
 from app.models import Centre, User
-from app.services.centre_rules import search_key
+from app.services.centres.rules import search_key
 from app.services.clock import utcnow
-from app.services.pins import generate_pin
+from app.services.accounts.pins import generate_pin
 from app.models.user import new_session_token
 sys.path.insert(0, "bench")
 from import_centres import *

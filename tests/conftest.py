@@ -37,7 +37,7 @@ from app.extensions import db as _db
 from app.extensions import limiter
 from app.models import Centre, User
 from app.services import clock as app_clock
-from app.services import passwords
+from app.services.accounts import passwords
 
 PASSWORD = "correct horse battery staple"
 

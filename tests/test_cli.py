@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from app.models import Centre, Event, User
-from app.services import passwords
+from app.services.accounts import passwords
 from app.services.demo import DEMO_PASSWORD
 
 

@@ -15,9 +15,10 @@ from app.admin.forms import (
 )
 from app.extensions import db
 from app.models import Centre, User
-from app.services.accounts import EMAIL_IN_USE, AccountError
-from app.services.activation import send_activation_email
-from app.services.centres import (
+from app.services.accounts.activation import send_activation_email
+from app.services.accounts.addresses import EMAIL_IN_USE, AccountError
+from app.services.accounts.users import add_centre_user, delete_centre_user, reset_pin
+from app.services.centres.operations import (
     CentreNumberTaken,
     create_centre,
     restore_centre,
@@ -28,7 +29,6 @@ from app.services.centres import (
 )
 from app.services.geography import default_timezone
 from app.services.transactions import unique_violation
-from app.services.users import add_centre_user, delete_centre_user, reset_pin
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request, render_page_or_fragment
 from app.web.outbox import account_mail

@@ -9,10 +9,10 @@ from wtforms import StringField, TextAreaField
 from app.admin import bp
 from app.extensions import db
 from app.models import EmailTemplate
-from app.services import email_templates
 from app.services.audit import record_event
-from app.services.email_templates import ALLOWED_FILTERS, KINDS, Kind, Problem
-from app.services.outbox import queue_email
+from app.services.email import templates as email_templates
+from app.services.email.outbox import queue_email
+from app.services.email.templates import ALLOWED_FILTERS, KINDS, Kind, Problem
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request, render_page_or_fragment
 

@@ -5,11 +5,11 @@ from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
 from app.models.user import ROLE_LABELS
-from app.services import centre_rules
-from app.services.centre_rules import RuleError
-from app.services.centres import CentreDetails
+from app.services.accounts.users import STAFF_ROLES
+from app.services.centres import rules as centre_rules
+from app.services.centres.operations import CentreDetails
+from app.services.centres.rules import RuleError
 from app.services.geography import all_timezones, countries, zones_for
-from app.services.users import STAFF_ROLES
 
 EMAIL_MAX = 254
 

@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from app.admin import bp
 from app.extensions import db
 from app.models import ImportRun
+from app.services.accounts.users import delete_centre_user
 from app.services.audit import record_event
-from app.services.centres import soft_delete_centre
-from app.services.centres_import.apply import import_centres
-from app.services.centres_import.reader import MAX_FILE_BYTES
-from app.services.centres_import.report import (
+from app.services.centres.operations import soft_delete_centre
+from app.services.centres.upload.apply import import_centres
+from app.services.centres.upload.reader import MAX_FILE_BYTES
+from app.services.centres.upload.report import (
     USER_SECTIONS,
     issues_now,
     latest_applied_id,
@@ -22,9 +23,8 @@ from app.services.centres_import.report import (
     new_user_pins,
     recent_runs,
 )
-from app.services.centres_import.workbooks import pins_workbook, sample_workbook
+from app.services.centres.upload.workbooks import pins_workbook, sample_workbook
 from app.services.transactions import begin_write, is_lock_timeout
-from app.services.users import delete_centre_user
 from app.web.access import allow
 from app.web.htmx import is_htmx_fragment_request
 from app.web.limits import accepts_upload

@@ -10,10 +10,16 @@ from app.extensions import db
 from app.models import User
 from app.models.user import ROLE_LABELS
 from app.services import clock
-from app.services.accounts import EMAIL_IN_USE, AccountError
-from app.services.activation import send_activation_email
+from app.services.accounts.activation import send_activation_email
+from app.services.accounts.addresses import EMAIL_IN_USE, AccountError
+from app.services.accounts.users import (
+    change_role,
+    delete_staff,
+    invite_staff,
+    staff_accounts,
+    unlock,
+)
 from app.services.transactions import unique_violation
-from app.services.users import change_role, delete_staff, invite_staff, staff_accounts, unlock
 from app.web.access import allow
 from app.web.outbox import account_mail
 

@@ -17,17 +17,17 @@ from app.auth.forms import (
 )
 from app.extensions import db, limiter
 from app.models import User
-from app.services import passwords
-from app.services.activation import (
+from app.services.accounts import passwords
+from app.services.accounts.activation import (
     ActivationRefused,
     activate_account,
     request_activation,
     request_reset,
     reset_password,
 )
-from app.services.auth import normalise_email
-from app.services.password_policy import password_problem
-from app.services.tokens import ACTIVATE, RESET, signed_user_id, user_for_token
+from app.services.accounts.password_policy import password_problem
+from app.services.accounts.sign_in import normalise_email
+from app.services.accounts.tokens import ACTIVATE, RESET, signed_user_id, user_for_token
 from app.services.transactions import release_transaction
 from app.web.access import public
 from app.web.htmx import is_htmx_fragment_request

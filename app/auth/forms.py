@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from app.services.password_policy import MAX_PASSWORD_LENGTH
+from app.services.accounts.password_policy import MAX_PASSWORD_LENGTH
 
 # Longer than any real address; a password's limit only stops a megabyte being hashed.
 USERNAME_MAX = 254

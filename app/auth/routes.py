@@ -9,8 +9,8 @@ from app.auth.accounts import login_page
 from app.auth.forms import SignInForm
 from app.extensions import db, limiter
 from app.services import clock
+from app.services.accounts.sign_in import sign_in
 from app.services.audit import record_event
-from app.services.auth import sign_in
 from app.web.access import SIGNED_IN, allow, public
 from app.web.urls import safe_next_path
 

@@ -4,7 +4,7 @@ from app.errors import bp
 from app.extensions import db
 from app.models import OutboxMessage
 from app.services.clock import utcnow
-from app.services.outbox import retry, undelivered
+from app.services.email.outbox import retry, undelivered
 from app.services.server_errors import recent_server_errors
 from app.web.access import allow
 

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from app.home import bp
 from app.services import clock
-from app.services.dashboard import admin_dashboard
+from app.services.reports.dashboard import admin_dashboard
 from app.web.access import SIGNED_IN, allow
 
 

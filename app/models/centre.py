@@ -7,8 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.types import UTCDateTime
-from app.services.centre_rules import search_key
 from app.services.clock import utcnow
+from app.services.text import search_key
 
 
 class Centre(db.Model):

@@ -9,12 +9,12 @@ from sqlalchemy import insert, select
 from app.extensions import db
 from app.models import Centre, User
 from app.models.user import new_session_token
-from app.services import geography, passwords
-from app.services.accounts import create_activated_staff
-from app.services.centre_rules import search_key
+from app.services import geography
+from app.services.accounts import passwords
+from app.services.accounts.pins import generate_pin
+from app.services.accounts.users import add_centre_user, create_activated_staff
 from app.services.clock import utcnow
-from app.services.pins import generate_pin
-from app.services.users import add_centre_user
+from app.services.text import search_key
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105  (printed for the demo; never in production)
 DEMO_ADMIN = "admin@example.com"

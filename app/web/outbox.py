@@ -20,10 +20,10 @@ from datetime import timedelta
 from flask import Flask, Response, current_app
 
 from app.extensions import db
-from app.services import outbox
-from app.services.activation import AccountMail
-from app.services.mail_transport import transport_for
-from app.services.tokens import ACTIVATE, RESET
+from app.services.accounts.activation import AccountMail
+from app.services.accounts.tokens import ACTIVATE, RESET
+from app.services.email import outbox
+from app.services.email.transport import transport_for
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ def upgrade():
         )
 
     # Fill the key in for the centres already there.
-    from app.services.centre_rules import search_key
+    from app.services.text import search_key
 
     centres = sa.table(
         'centres', sa.column('id'), sa.column('number'), sa.column('name'), sa.column('town'),

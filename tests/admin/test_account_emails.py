@@ -4,7 +4,7 @@ Errors → Other Errors list of emails not sent, with Retry."""
 from sqlalchemy import select
 
 from app.models import OutboxMessage
-from app.services import outbox
+from app.services.email import outbox
 from tests.admin.test_centres import HTMX, events, post
 
 

@@ -231,7 +231,7 @@ def test_an_email_taken_at_the_same_moment_is_a_field_error(
     login_as("admin")
     centre = make_centre()
     make_user("centre", email="raced@example.com")
-    monkeypatch.setattr("app.services.users.refuse_duplicate_email", lambda email: None)
+    monkeypatch.setattr("app.services.accounts.users.refuse_duplicate_email", lambda email: None)
     response = post(
         client,
         csrf_token,

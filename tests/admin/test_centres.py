@@ -316,7 +316,7 @@ def test_a_number_taken_at_the_same_moment_is_a_field_error(
     """Two admins creating the same number at once: the database refuses the second."""
     login_as("admin")
     make_centre(number="PK777", name="Created A Moment Ago")
-    monkeypatch.setattr("app.services.centres._refuse_taken_number", lambda *args: None)
+    monkeypatch.setattr("app.services.centres.operations._refuse_taken_number", lambda *args: None)
     response = post(client, csrf_token, "/admin/centres", CENTRE)
     assert response.status_code == 422
     body = response.get_data(as_text=True)

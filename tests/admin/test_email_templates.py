@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import EmailTemplate, OutboxMessage
-from app.services.email_templates import KINDS
+from app.services.email.templates import KINDS
 from tests.admin.test_centres import HTMX, events, post
 from tests.web.test_menu import menu_links
 

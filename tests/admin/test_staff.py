@@ -114,7 +114,7 @@ def test_an_invitation_racing_another_for_the_same_email(
 ):
     login_as("admin")
     make_user("tp", email="raced@example.com")
-    monkeypatch.setattr("app.services.users.refuse_duplicate_email", lambda email: None)
+    monkeypatch.setattr("app.services.accounts.users.refuse_duplicate_email", lambda email: None)
     response = post(
         client, csrf_token, "/admin/users", {"email": "raced@example.com", "role": "admin"}
     )

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.auth.accounts import ACTIVATION_EMPTY, ACTIVATION_SENT
 from app.models import Event, OutboxMessage, User
-from app.services import passwords
+from app.services.accounts import passwords
 from tests.auth.test_login import sign_in, without_csrf_tokens
 from tests.conftest import csrf_token_of
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from app.auth.routes import SIGN_IN_FAILED
 from app.extensions import limiter
 from app.models import User
-from app.services import passwords
+from app.services.accounts import passwords
 from tests.auth.test_login import sign_in
 from tests.conftest import PASSWORD, csrf_token_of
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.auth.routes import SIGN_IN_ERROR, SIGN_IN_FAILED
 from app.models import Event, User
-from app.services import passwords
+from app.services.accounts import passwords
 from tests.conftest import PASSWORD
 
 

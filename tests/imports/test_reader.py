@@ -6,7 +6,7 @@ import zipfile
 import pytest
 import xlsxwriter
 
-from app.services.centres_import.reader import (
+from app.services.centres.upload.reader import (
     MAX_ROWS,
     OLE2_MAGIC,
     FileProblem,
@@ -200,7 +200,7 @@ def test_more_than_one_sheet_is_refused():
 
 
 def test_too_many_rows(monkeypatch):
-    monkeypatch.setattr("app.services.centres_import.reader.MAX_ROWS", 3)
+    monkeypatch.setattr("app.services.centres.upload.reader.MAX_ROWS", 3)
     rows = [row(email=f"u{i}@hillside.example") for i in range(4)]
     with pytest.raises(FileProblem, match="more than 3 rows"):
         read_centres(openpyxl_file(rows))
@@ -255,7 +255,7 @@ def test_xml_entity_tricks_are_refused(part, xml):
 
 
 def test_a_file_over_the_size_limit(monkeypatch):
-    monkeypatch.setattr("app.services.centres_import.reader.MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("app.services.centres.upload.reader.MAX_FILE_BYTES", 1000)
     with pytest.raises(FileProblem, match="the limit is 0 MB"):
         read_centres(b"x" * 1001)
 
@@ -294,7 +294,7 @@ def test_a_missing_shared_string_is_damage_not_a_crash():
 
 def test_oversized_shared_strings_are_refused_before_loading(monkeypatch):
     """They are loaded whole, before any row limit applies, whatever the part is called."""
-    monkeypatch.setattr("app.services.centres_import.reader.MAX_LOADED_PART_BYTES", 12_000)
+    monkeypatch.setattr("app.services.centres.upload.reader.MAX_LOADED_PART_BYTES", 12_000)
     content = xlsxwriter_file(
         [
             row(name=f"School number {i:04d} " + "x" * 40, email=f"u{i}@x.example")
@@ -322,7 +322,7 @@ def test_a_formula_in_utf16_xml_is_still_found():
 
 
 def test_only_the_first_problems_are_kept_but_all_are_counted(monkeypatch):
-    monkeypatch.setattr("app.services.centres_import.reader.MAX_PROBLEMS_KEPT", 2)
+    monkeypatch.setattr("app.services.centres.upload.reader.MAX_PROBLEMS_KEPT", 2)
     result = read_centres(openpyxl_file([row(zone=9, email=f"u{i}@x.example") for i in range(5)]))
     assert result.problem_count == 5
     assert [p.row for p in result.problems] == [2, 3]
@@ -397,7 +397,7 @@ def test_openpyxls_own_rows_give_the_same_result(monkeypatch):
         [row(), row(number=12345, zone=4.0, email="")], formulas=[(2, 1, "=1+1")]
     )
     fast = read_centres(content)
-    monkeypatch.setattr("app.services.centres_import.reader._fast_rows", lambda *args: None)
+    monkeypatch.setattr("app.services.centres.upload.reader._fast_rows", lambda *args: None)
     slow = read_centres(content)
     assert slow.rows == fast.rows and slow.problems == fast.problems
     assert [p.reason for p in slow.problems] == [

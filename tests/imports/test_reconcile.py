@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.services.centres_import.reader import CentreRow
-from app.services.centres_import.reconcile import (
+from app.services.centres.upload.reader import CentreRow
+from app.services.centres.upload.reconcile import (
     Place,
     StoredCentre,
     StoredUser,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Centre, Event, ImportRun, User
-from app.services.centres_import.reader import read_centres
+from app.services.centres.upload.reader import read_centres
 from tests.conftest import csrf_token_of
 from tests.imports.files import openpyxl_file, row, xlsxwriter_file
 
@@ -200,7 +200,7 @@ def test_a_failure_while_applying_leaves_nothing_half_imported(
     def broken(plan, sheet):
         raise RuntimeError("the disk filled up")
 
-    monkeypatch.setattr("app.services.centres_import.apply.report_of", broken)
+    monkeypatch.setattr("app.services.centres.upload.apply.report_of", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     response = upload(client, openpyxl_file([row(), row(number="GB102")]))
     assert response.status_code == 500
@@ -529,8 +529,8 @@ def test_an_htmx_action_with_nothing_ticked_says_so_in_the_section(
 
 
 def test_a_user_who_activated_meanwhile_is_not_replaced(make_centre, make_user, db):
-    from app.services.centres_import.apply import apply_plan
-    from app.services.centres_import.reconcile import Plan, UserOnSite
+    from app.services.centres.upload.apply import apply_plan
+    from app.services.centres.upload.reconcile import Plan, UserOnSite
 
     centre = make_centre()
     user = make_user("centre", centre=centre, email="just.activated@x.example")
@@ -557,8 +557,8 @@ def test_an_upload_waiting_too_long_for_another_is_told_so(client, login_as, mon
 
 def test_a_long_list_of_problems_is_cut_but_counted(client, login_as, monkeypatch, db):
     login_as("admin")
-    monkeypatch.setattr("app.services.centres_import.reader.MAX_PROBLEMS_KEPT", 2)
-    monkeypatch.setattr("app.services.centres_import.apply.MAX_PROBLEMS_KEPT", 2)
+    monkeypatch.setattr("app.services.centres.upload.reader.MAX_PROBLEMS_KEPT", 2)
+    monkeypatch.setattr("app.services.centres.upload.apply.MAX_PROBLEMS_KEPT", 2)
     response = upload(
         client, openpyxl_file([row(zone=9, email=f"u{i}@x.example") for i in range(5)])
     )

@@ -5,7 +5,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.accounts import AccountError, _plain_email, checked_email
+from app.services.accounts.addresses import AccountError, _plain_email, checked_email
 
 
 @settings(max_examples=1000, deadline=None)

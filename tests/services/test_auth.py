@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services.auth import lockout_wait
+from app.services.accounts.sign_in import lockout_wait
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.centre_rules import (
+from app.services.centres.rules import (
     RuleError,
     clean_country,
     clean_name,
@@ -10,8 +10,8 @@ from app.services.centre_rules import (
     clean_timezone,
     clean_town,
     clean_zone,
-    search_key,
 )
+from app.services.text import search_key
 
 
 @pytest.mark.parametrize(("raw", "clean"), [(" gb123 ", "GB123"), ("IN3", "IN3"), ("12", "12")])

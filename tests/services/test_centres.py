@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Centre, Event
-from app.services.centres import (
+from app.services.centres.operations import (
     CentreDetails,
     CentreNumberTaken,
     create_centre,

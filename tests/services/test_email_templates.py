@@ -5,7 +5,7 @@ from jinja2 import Environment, meta
 from sqlalchemy import select
 
 from app.models import EmailTemplate, Event
-from app.services.email_templates import (
+from app.services.email.templates import (
     KINDS,
     kind,
     problems_in,

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import Event, OutboxMessage
-from app.services import outbox
-from app.services.mail_transport import ascii_address, print_to_console
+from app.services.email import outbox
+from app.services.email.transport import ascii_address, print_to_console
 from app.web import outbox as outbox_web
 from app.web.access import allow
 from tests.auth.test_activation import ask_to_activate

@@ -1,6 +1,6 @@
 """Password rules: length, no composition rules, common passwords refused."""
 
-from app.services.password_policy import common_passwords, password_problem
+from app.services.accounts.password_policy import common_passwords, password_problem
 
 
 def problem(password, min_length=12, email="officer@example.com"):

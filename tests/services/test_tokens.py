@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.services import passwords
-from app.services.tokens import ACTIVATE, RESET, make_token, user_for_token
+from app.services.accounts import passwords
+from app.services.accounts.tokens import ACTIVATE, RESET, make_token, user_for_token
 
 KEY = "test-secret-key-not-for-production"
 HOUR = timedelta(hours=1)

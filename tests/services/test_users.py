@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Event, User
-from app.services.accounts import AccountError
-from app.services.pins import PIN_ALPHABET, generate_pin, new_unused_pin
-from app.services.users import (
+from app.services.accounts.addresses import AccountError
+from app.services.accounts.pins import PIN_ALPHABET, generate_pin, new_unused_pin
+from app.services.accounts.users import (
     add_centre_user,
     change_role,
     delete_centre_user,
@@ -27,7 +27,7 @@ def test_pins_avoid_look_alike_characters():
 def test_a_new_pin_is_never_one_already_waiting_to_be_used(make_user, monkeypatch):
     waiting = make_user("centre", activated=False, pin="AAAAAAAA")
     queue = iter(["AAAAAAAA", "AAAAAAAA", "BBBBBBBB"])
-    monkeypatch.setattr("app.services.pins.generate_pin", lambda: next(queue))
+    monkeypatch.setattr("app.services.accounts.pins.generate_pin", lambda: next(queue))
     assert new_unused_pin() == "BBBBBBBB"
     assert waiting.pin == "AAAAAAAA"
 

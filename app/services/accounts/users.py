@@ -4,11 +4,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Centre, User
-from app.services.accounts import AccountError, checked_email, refuse_duplicate_email
+from app.services.accounts import passwords
+from app.services.accounts.addresses import AccountError, checked_email, refuse_duplicate_email
+from app.services.accounts.pins import new_unused_pin
 from app.services.audit import record_event
-from app.services.pins import new_unused_pin
+from app.services.clock import utcnow
 
 STAFF_ROLES = ("admin", "tp")
+MIN_PASSWORD_LENGTH = 12
 
 
 def add_centre_user(centre: Centre, email: str) -> User:
@@ -103,3 +106,20 @@ def _refuse_removing_an_admin(user: User, *, by: User, verb: str) -> None:
     admins = db.session.scalars(select(User.id).where(User.role == "admin").with_for_update()).all()
     if len(admins) <= 1:
         raise AccountError("This is the last admin account, so it must stay an admin.")
+
+
+def create_activated_staff(email: str, password: str, role: str = "admin") -> User:
+    """A staff account that can sign in straight away (used from the command line)."""
+    email = checked_email(email)
+    refuse_duplicate_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    user = User(
+        email=email,
+        role=role,
+        password_hash=passwords.hash_password(password),
+        activated_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user

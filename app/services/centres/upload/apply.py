@@ -12,17 +12,17 @@ from sqlalchemy import delete, insert, select, update
 from app.extensions import db
 from app.models import Centre, ImportRun, User
 from app.models.user import new_session_token
+from app.services.accounts.pins import generate_pin
 from app.services.audit import record_event, record_events
-from app.services.centre_rules import search_key
-from app.services.centres_import.reader import (
+from app.services.centres.upload.reader import (
     MAX_PROBLEMS_KEPT,
     FileProblem,
     RowProblem,
     read_centres,
 )
-from app.services.centres_import.reconcile import Plan, StoredCentre, StoredUser, reconcile
+from app.services.centres.upload.reconcile import Plan, StoredCentre, StoredUser, reconcile
 from app.services.clock import utcnow
-from app.services.pins import generate_pin
+from app.services.text import search_key
 from app.services.transactions import lock_centre_imports, release_transaction
 
 CHUNK = 500

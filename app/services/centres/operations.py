@@ -7,8 +7,9 @@ from sqlalchemy import case, func, select
 from app.extensions import db
 from app.models import Centre, User
 from app.services.audit import record_event
-from app.services.centre_rules import RuleError, fold
+from app.services.centres.rules import RuleError
 from app.services.clock import utcnow
+from app.services.text import fold
 
 SEARCH_LIMIT = 50
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from app.services.centres import CentreDetails
-from app.services.centres_import.reader import CentreRow, RowProblem
+from app.services.centres.operations import CentreDetails
+from app.services.centres.upload.reader import CentreRow, RowProblem
 
 
 # What is stored, as named tuples: tens of thousands are made per upload, and a

@@ -6,7 +6,6 @@ is wrong in the board's words.
 """
 
 import re
-import unicodedata
 
 from app.services.geography import canonical_timezone, countries, default_timezone, zones_for
 
@@ -83,13 +82,3 @@ def clean_zone(raw) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) not in ZONES:
         raise RuleError(f"The zone must be a whole number from 1 to 6, not “{text}”.")
     return int(text)
-
-
-def search_key(*parts: str) -> str:
-    """Text to match searches against: lower case, accents removed ("Peñalara" → "penalara")."""
-    return fold(" ".join(part for part in parts if part))
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

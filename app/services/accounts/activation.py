@@ -16,12 +16,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxMessage, User
 from app.models.user import ROLE_LABELS
-from app.services import email_templates
+from app.services.accounts.sign_in import find_user_by_email
+from app.services.accounts.tokens import ACTIVATE, RESET, make_token
 from app.services.audit import record_event
-from app.services.auth import find_user_by_email
 from app.services.clock import utcnow
-from app.services.outbox import queue_email
-from app.services.tokens import ACTIVATE, RESET, make_token
+from app.services.email import templates as email_templates
+from app.services.email.outbox import queue_email
 
 # Wrong PINs allowed before the PIN stops working and an admin must issue a new one.
 PIN_ATTEMPTS = 5

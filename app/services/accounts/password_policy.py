@@ -11,7 +11,7 @@ from pathlib import Path
 # Long passphrases are welcome; this only stops a megabyte from being hashed.
 MAX_PASSWORD_LENGTH = 1024
 
-_COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+_COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "data" / "common-passwords.txt"
 
 
 @cache

@@ -17,10 +17,10 @@ import openpyxl
 from defusedxml import DefusedXmlException
 from openpyxl.utils.exceptions import InvalidFileException
 
-from app.services import centre_rules
-from app.services.accounts import AccountError, checked_email
-from app.services.centre_rules import RuleError
-from app.services.centres_import.sheet_xml import SheetRows, UnsafeSheetXml
+from app.services.accounts.addresses import AccountError, checked_email
+from app.services.centres import rules as centre_rules
+from app.services.centres.rules import RuleError
+from app.services.centres.upload.sheet_xml import SheetRows, UnsafeSheetXml
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000

@@ -8,7 +8,7 @@ import idna
 from flask import Flask
 from flask_mail import Connection, Message
 
-from app.services.outbox import Envelope
+from app.services.email.outbox import Envelope
 
 log = logging.getLogger(__name__)
 

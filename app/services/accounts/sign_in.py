@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import passwords
+from app.services.accounts import passwords
 from app.services.audit import record_event
 
 # After this many consecutive failures an account waits before the next try...
