@@ -22,11 +22,14 @@ from app.web.access import guard_request
 from app.web.auditing import audit_requests
 from app.web.errors import register_error_handlers
 from app.web.formatting import register_filters
+from app.web.forms import refuse_control_characters
 from app.web.health import bp as health_bp
 from app.web.limits import apply_request_size_limit
 from app.web.menu import menu_for
 from app.web.outbox import send_after_response
 from app.web.security import add_security_headers
+from app.web.unit_of_work import Portal
+from app.web.urls import DatabaseIdConverter
 
 
 def create_app(config_class: type = Config, overrides: dict | None = None) -> Flask:
@@ -35,10 +38,12 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     `overrides` lets tests point one app at its own database without touching
     the environment.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = Portal(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     if overrides:
         app.config.from_mapping(overrides)
+    # Every <int:...> in a route is a database id: out of range is "no such page".
+    app.url_map.converters["int"] = DatabaseIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _finish_config(app)
 
@@ -92,6 +97,7 @@ def _init_extensions(app: Flask) -> None:
     # turned away without its (possibly large) body being read at all.
     app.before_request(apply_request_size_limit)
     app.before_request(guard_request)
+    app.before_request(refuse_control_characters)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parents[1] / "app"
-BOTTOM = {"app.services.clock", "app.services.text", "app.services.geography"}
+BOTTOM = {
+    "app.services.clock",
+    "app.services.errors",
+    "app.services.geography",
+    "app.services.text",
+}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -30,7 +30,7 @@ from app.services.centres.operations import (
 from app.services.geography import default_timezone
 from app.services.transactions import unique_violation
 from app.web.access import allow
-from app.web.htmx import is_htmx_fragment_request, render_page_or_fragment
+from app.web.htmx import confirmation_page, is_htmx_fragment_request, render_page_or_fragment
 from app.web.outbox import account_mail
 
 log = logging.getLogger(__name__)
@@ -177,8 +177,7 @@ def _saved_message(centre: Centre, changes: dict, restored: bool) -> str:
 def delete_centre(centre_id: int):
     centre = _centre_or_404(centre_id)
     if request.method == "GET":
-        return render_template(
-            "admin/confirm.html",
+        return confirmation_page(
             title=f"Delete centre {centre.label}?",
             message="The delete is a soft delete: users will be unable to see their release "
             "authorisations, and the centre will be flagged as deleted. This can be undone "
@@ -290,8 +289,7 @@ def delete_user(centre_id: int, user_id: int):
     centre = _centre_or_404(centre_id)
     user = _user_of(centre, user_id)
     if request.method == "GET":
-        return render_template(
-            "admin/confirm.html",
+        return confirmation_page(
             title=f"Delete user {user.email}?",
             message=f"This deletes the user only, not centre {centre.label}.",
             action=url_for(".delete_user", centre_id=centre.id, user_id=user.id),

@@ -2,7 +2,6 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 
@@ -14,7 +13,8 @@ from app.services.email import templates as email_templates
 from app.services.email.outbox import queue_email
 from app.services.email.templates import ALLOWED_FILTERS, KINDS, Kind, Problem
 from app.web.access import allow
-from app.web.htmx import is_htmx_fragment_request, render_page_or_fragment
+from app.web.forms import PortalForm
+from app.web.htmx import confirmation_page, is_htmx_fragment_request, render_page_or_fragment
 
 PREVIEW = "preview"  # the id of the edit page's preview region
 
@@ -24,7 +24,7 @@ def _unix_line_endings(text: str | None) -> str | None:
     return text.replace("\r\n", "\n") if text else text
 
 
-class EmailTemplateForm(FlaskForm):
+class EmailTemplateForm(PortalForm):
     """An admin's wording. It has no validators: email_templates.problems_in checks it,
     and CSRFProtect has checked every POST before the view runs."""
 
@@ -140,8 +140,7 @@ def email_template_test(key: str):
 def email_template_restore(key: str):
     kind = _kind_or_404(key)
     if request.method == "GET":
-        return render_template(
-            "admin/confirm.html",
+        return confirmation_page(
             title=f"Restore the default wording of the {kind.title} email?",
             message="The subject and text the portal came with will be used again, and the "
             "changed wording will be lost.",

@@ -1,6 +1,5 @@
 from collections.abc import Callable
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
@@ -10,6 +9,7 @@ from app.services.centres import rules as centre_rules
 from app.services.centres.operations import CentreDetails
 from app.services.centres.rules import RuleError
 from app.services.geography import all_timezones, countries, zones_for
+from app.web.forms import PortalForm
 
 EMAIL_MAX = 254
 
@@ -26,7 +26,7 @@ def rule(clean: Callable) -> Callable:
     return validate
 
 
-class CentreForm(FlaskForm):
+class CentreForm(PortalForm):
     """A centre's details, checked by the same rules as the centres upload."""
 
     number = StringField("Centre number", validators=[rule(centre_rules.clean_number)])
@@ -102,17 +102,17 @@ def _email_length(form, field) -> None:
 _EMAIL_VALIDATORS = [InputRequired("Enter an email address."), _email_length]
 
 
-class AddUserForm(FlaskForm):
+class AddUserForm(PortalForm):
     email = StringField("Email address", validators=_EMAIL_VALIDATORS)
 
 
 _STAFF_ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in STAFF_ROLES]
 
 
-class InviteStaffForm(FlaskForm):
+class InviteStaffForm(PortalForm):
     email = StringField("Email address", validators=_EMAIL_VALIDATORS)
     role = SelectField("Role", choices=_STAFF_ROLE_CHOICES)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PortalForm):
     role = SelectField("Role", choices=_STAFF_ROLE_CHOICES)

@@ -26,7 +26,7 @@ from app.services.centres.upload.report import (
 from app.services.centres.upload.workbooks import pins_workbook, sample_workbook
 from app.services.transactions import begin_write, is_lock_timeout
 from app.web.access import allow
-from app.web.htmx import is_htmx_fragment_request
+from app.web.htmx import confirmation_page, is_htmx_fragment_request
 from app.web.limits import accepts_upload
 
 log = logging.getLogger(__name__)
@@ -140,15 +140,13 @@ def _confirm(
     extra: dict | None = None,
 ):
     """The confirmation page for a bulk action (with JavaScript, hx-confirm asks instead)."""
-    return render_template(
-        "admin/confirm_many.html",
+    return confirmation_page(
         title=title,
         items=items,
-        field=field,
-        ids=ids,
         action=action,
-        extra=extra or {},
+        button=title.removesuffix("?"),
         cancel=url_for(".import_report", run_id=run.id),
+        hidden=[*(extra or {}).items(), *((field, id_) for id_ in ids)],
     )
 
 

@@ -21,6 +21,7 @@ from app.services.accounts.users import (
 )
 from app.services.transactions import unique_violation
 from app.web.access import allow
+from app.web.htmx import confirmation_page
 from app.web.outbox import account_mail
 
 
@@ -126,8 +127,7 @@ def resend_invitation(user_id: int):
 def delete_staff_account(user_id: int):
     user = _staff_or_404(user_id)
     if request.method == "GET":
-        return render_template(
-            "admin/confirm.html",
+        return confirmation_page(
             title=f"Delete {user.email}?",
             message=f"{user.email} ({ROLE_LABELS[user.role]}) will no longer be able to sign in. "
             "Their entries in the Event Logs stay.",

@@ -1,28 +1,20 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import EqualTo, InputRequired, Length
 
 from app.services.accounts.password_policy import MAX_PASSWORD_LENGTH
+from app.web.forms import PortalForm
 
 # Longer than any real address; a password's limit only stops a megabyte being hashed.
 USERNAME_MAX = 254
 PASSWORD_MAX = MAX_PASSWORD_LENGTH
 
 
-def no_control_characters(form, field) -> None:
-    """Refuse NUL and other control characters, which no email address contains
-    (and PostgreSQL cannot store)."""
-    if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
-        raise ValidationError("A username cannot contain control characters.")
-
-
-class SignInForm(FlaskForm):
+class SignInForm(PortalForm):
     username = StringField(
         "Username",
         validators=[
             InputRequired("Enter your username (your email address)."),
             Length(max=USERNAME_MAX, message=f"A username has at most {USERNAME_MAX} characters."),
-            no_control_characters,
         ],
         render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"},
     )
@@ -59,29 +51,29 @@ def password_fields(label: str = "New password"):
     return password, confirm
 
 
-class ActivationRequestForm(FlaskForm):
+class ActivationRequestForm(PortalForm):
     """The "New user" panel of the sign-in page."""
 
     email = StringField(
         "Email address",
-        validators=[Length(max=USERNAME_MAX), no_control_characters],
+        validators=[Length(max=USERNAME_MAX)],
         render_kw={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"},
     )
     submit = SubmitField("Activate Account")
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(PortalForm):
     """The "Existing user" panel of the sign-in page."""
 
     username = StringField(
         "Username",
-        validators=[Length(max=USERNAME_MAX), no_control_characters],
+        validators=[Length(max=USERNAME_MAX)],
         render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"},
     )
     submit = SubmitField("Reset Password")
 
 
-class ActivateForm(FlaskForm):
+class ActivateForm(PortalForm):
     pin = StringField(
         "PIN",
         validators=[Length(max=32, message="A PIN has 8 letters and digits.")],
@@ -91,6 +83,6 @@ class ActivateForm(FlaskForm):
     submit = SubmitField("Activate Account")
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PortalForm):
     password, confirm = password_fields()
     submit = SubmitField("Change password")

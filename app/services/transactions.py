@@ -1,9 +1,21 @@
-"""Transaction boundaries for work that must not hold, or must take, the write lock."""
+"""Transaction boundaries: one commit per request, refused changes undone, locks.
+
+The request is the unit of work (indico's RH.process): services add and flush,
+never commit; the web layer commits once when the view has returned (see
+app/web/unit_of_work.py) and rolls back when it raised. Inside it, `changes()`
+marks one attempt at a change, so that a refused one leaves nothing behind and
+a unique-constraint clash reaches the route as the same DomainError that the
+service's own check would have raised.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
+from app.services.errors import DomainError
 
 # A connection execution option read by app.database: start this transaction
 # holding SQLite's write lock.
@@ -45,6 +57,38 @@ def lock_centre_imports() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL lock_timeout = '30s'"))
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CENTRE_IMPORT_LOCK})
+
+
+# "table.column" of a unique constraint → the DomainError a clash on it becomes.
+_CLASHES: dict[str, Callable[[], DomainError]] = {}
+
+
+def on_clash(column: str, error: Callable[[], DomainError]) -> None:
+    """Say which DomainError a clash on this unique column (\"table.column\") means.
+
+    Each domain module registers its own, beside the check it makes first.
+    """
+    _CLASHES[column] = error
+
+
+@contextmanager
+def changes() -> Iterator[None]:
+    """Make one change as a unit inside the request's transaction (a savepoint).
+
+    If the change is refused (a DomainError from a service, or the database's
+    unique constraint when two requests raced past the service's check), all
+    of it is undone and the DomainError is raised for the route to show; the
+    request can still commit what it did before. A clash on a constraint
+    nobody registered is a bug, and is raised as it is.
+    """
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError as error:
+        clash = _CLASHES.get(unique_violation(error) or "")
+        if clash is None:
+            raise
+        raise clash() from error
 
 
 def unique_violation(error: IntegrityError) -> str | None:

@@ -13,8 +13,13 @@
   }
 
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (status === 404) {
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    // The server's own words when it sent some (busy, a clash, a refused character).
+    var type = xhr ? xhr.getResponseHeader("Content-Type") || "" : "";
+    if (type.indexOf("text/plain") === 0 && xhr.responseText && xhr.responseText.length < 500) {
+      tell(xhr.responseText);
+    } else if (status === 404) {
       tell("That item no longer exists: someone may have changed it. Reload the page to see it as it is now.");
     } else if (status === 429) {
       tell("Too many attempts: you have tried this too many times in a short while. Please wait a few minutes and try again.");

@@ -1,4 +1,9 @@
-"""Friendly error pages; an unexpected error gets a reference that is also logged."""
+"""Friendly error pages; an unexpected error gets a reference that is also logged.
+
+Every handler rolls the request's transaction back first: the failed request may
+have left it broken (PostgreSQL refuses every statement after an error) or
+holding SQLite's write lock, and the error page must not depend on it.
+"""
 
 import logging
 import secrets
@@ -6,9 +11,13 @@ import secrets
 from flask import Flask, g, render_template, request
 from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.extensions import db
 from app.services.server_errors import record_server_error
+from app.services.transactions import is_lock_timeout
 from app.web.access import sign_in_redirect_for_htmx
 from app.web.htmx import is_htmx_fragment_request
 
@@ -36,6 +45,27 @@ MESSAGES = {
 }
 
 
+BUSY_SECONDS = 5
+BUSY = (
+    "The portal is busy",
+    "Another change is being saved right now (a large upload, perhaps), so yours could not "
+    "be. Nothing was changed. Please try again in a moment.",
+)
+CLASH = (
+    "Someone else changed this at the same moment",
+    "Another change to the same records was saved while yours was being saved, so yours "
+    "was not. Nothing was changed. Reload the page to see it as it is now, and try again.",
+)
+
+
+def rollback_quietly() -> None:
+    """End the request's transaction; a connection that is already gone is no matter."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.warning("rolling back after an error failed", exc_info=True)
+
+
 def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
@@ -47,6 +77,7 @@ def new_error_reference() -> str:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        rollback_quietly()
         if is_htmx_fragment_request():
             # htmx would show nothing for a 400. A signed-out browser (the session
             # expired, taking its token with it) goes to sign in; otherwise the
@@ -69,6 +100,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        rollback_quietly()
         if error.code is None or error.code >= 500:
             return server_error(error, error.code or 500)
         title, message = MESSAGES.get(error.code, (error.name, error.description))
@@ -86,10 +118,28 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers[name] = value
         return response
 
+    def refusal_page(code: int, title_and_message: tuple[str, str]):
+        title, message = title_and_message
+        if is_htmx_fragment_request():
+            # htmx swaps nothing for an error status: app.js announces it.
+            return app.response_class(message, code, mimetype="text/plain")
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
     @app.errorhandler(InternalServerError)
     def server_error(error, code: int = 500):
-        reference = new_error_reference()
+        rollback_quietly()
         original = getattr(error, "original_exception", None) or error
+        if isinstance(original, OperationalError) and is_lock_timeout(original):
+            # Not a fault: another writer held the lock for longer than we wait.
+            log.warning("%s %s: the database stayed locked", request.method, request.path)
+            response = app.make_response(refusal_page(503, BUSY))
+            response.headers["Retry-After"] = str(BUSY_SECONDS)
+            return response
+        if isinstance(original, IntegrityError | StaleDataError):
+            # Two requests raced past the same check: the database refused the second.
+            log.warning("%s %s: %s", request.method, request.path, original)
+            return refusal_page(409, CLASH)
+        reference = new_error_reference()
         log.error(
             "Unexpected error, reference %s",
             reference,

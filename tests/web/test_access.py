@@ -13,7 +13,7 @@ from app.models import ROLES
 from app.web.access import PUBLIC, access_of, allow
 
 SAMPLE_VALUES = {
-    "IntegerConverter": 1,
+    "DatabaseIdConverter": 1,
     "UnicodeConverter": "sample",
     "PathConverter": "sample/path",
     "UUIDConverter": "00000000-0000-0000-0000-000000000000",

@@ -5,11 +5,12 @@ import re
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from app.services.accounts.sign_in import find_user_by_email, normalise_email
+from app.services.errors import DomainError
 
 EMAIL_IN_USE = "That email address is already in use."
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """An account cannot be created as asked; the message says why, for the user."""
 
 

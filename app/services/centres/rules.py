@@ -7,6 +7,7 @@ is wrong in the board's words.
 
 import re
 
+from app.services.errors import DomainError
 from app.services.geography import canonical_timezone, countries, default_timezone, zones_for
 
 NUMBER_PATTERN = re.compile(r"[A-Z0-9]{2,10}")
@@ -15,7 +16,7 @@ TOWN_MAX = 100
 ZONES = range(1, 7)
 
 
-class RuleError(ValueError):
+class RuleError(DomainError):
     """A value breaks a rule; str(error) says which, for the person who typed it."""
 
 

@@ -1,0 +1,80 @@
+"""What every form and every request's text must pass before any code uses it.
+
+Control characters (NUL above all, which PostgreSQL cannot store or even
+compare) have no place in anything a person types into the portal. Every form
+derives from PortalForm, which refuses them field by field with a message; a
+hook refuses them in query strings and uploaded file names, which no form sees.
+"""
+
+import unicodedata
+
+from flask import render_template, request
+from flask_wtf import FlaskForm
+from wtforms import FileField, PasswordField
+
+# Tab, line feed and carriage return are part of ordinary multi-line text.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def control_character_in(text: str) -> str | None:
+    """The first control character in `text` (C0, DEL, C1), named for a message, or None."""
+    for ch in text:
+        if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc":
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def control_character_message(label: str, code: str) -> str:
+    return (
+        f"{label} contains an invisible control character ({code}), which is not allowed: "
+        "retype it rather than pasting it."
+    )
+
+
+class PortalForm(FlaskForm):
+    """A FlaskForm whose text fields refuse control characters (passwords included:
+    a NUL in a password cannot be typed, only injected)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field, FileField) or not isinstance(field.data, str):
+                continue
+            code = control_character_in(field.data)
+            if code is None:
+                continue
+            label = "The password" if isinstance(field, PasswordField) else field.label.text
+            message = control_character_message(label, code)
+            if message not in field.errors:
+                # Ahead of the field's other errors: it explains them.
+                field.errors = [message, *(e for e in field.errors if e != message)]
+            valid = False
+        return valid
+
+
+def refuse_control_characters():
+    """before_request: a query string or file name with a control character gets a 400
+    page that says which, before any view passes it to the database."""
+    for name, value in request.args.items(multi=True):
+        code = control_character_in(name) or control_character_in(value)
+        if code:
+            return _refused(f"The address's “{_printable(name)}” value", code)
+    if request.method == "POST" and request.mimetype == "multipart/form-data":
+        for upload in request.files.values():
+            code = control_character_in(upload.filename or "")
+            if code:
+                return _refused("The file name", code)
+    return None
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text[:40] if unicodedata.category(ch) != "Cc")
+
+
+def _refused(label: str, code: str):
+    message = control_character_message(label, code)
+    if request.headers.get("HX-Request"):
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
+    title = "Something was wrong with that request"
+    return render_template("errors/error.html", code=400, title=title, message=message), 400
+
