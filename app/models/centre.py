@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, SmallInteger, String, Text, event
+from sqlalchemy import CheckConstraint, Integer, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -33,6 +33,12 @@ class Centre(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Counts saves: an edit form carries the version it was read at, and every
+    # UPDATE checks it (version_id_col), so no save silently overwrites another.
+    # Bulk UPDATEs (the centres upload) bump it themselves.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_deleted(self) -> bool:

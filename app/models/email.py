@@ -22,6 +22,10 @@ class EmailTemplate(db.Model):
     body: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(254))
+    # Counts saves; the edit form carries it (see Centre.version).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class OutboxMessage(db.Model):

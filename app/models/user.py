@@ -54,6 +54,9 @@ class User(db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Counts changes made by admins (role, PIN, unlock), which their forms check;
+    # not signing in, which would make every open form look out of date.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     centre: Mapped[Centre | None] = relationship()
 

@@ -7,7 +7,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from app.extensions import db
 from app.models import Centre, ImportRun, User
@@ -198,14 +198,23 @@ def apply_plan(plan: Plan, run_id: int | None = None) -> list[int]:
         [(centre_ids[c.number], {**asdict(c), **source}) for c in plan.new_centres],
     )
     if plan.renames:
+        # A Core UPDATE (the ORM's bulk form wants each row's version): every renamed
+        # centre's version goes up, so an edit form opened before the upload is refused.
+        centres = Centre.__table__
         db.session.execute(
-            update(Centre),
+            update(centres)
+            .where(centres.c.id == bindparam("centre_id"))
+            .values(
+                name=bindparam("new_name"),
+                search_key=bindparam("new_key"),
+                updated_at=now,
+                version=centres.c.version + 1,
+            ),
             [
                 {
-                    "id": r.centre_id,
-                    "name": r.new,
-                    "search_key": search_key(r.number, r.new, r.town),
-                    "updated_at": now,
+                    "centre_id": r.centre_id,
+                    "new_name": r.new,
+                    "new_key": search_key(r.number, r.new, r.town),
                 }
                 for r in plan.renames
             ],
