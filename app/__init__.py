@@ -7,11 +7,11 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import database  # noqa: F401  (registers the SQLite connection settings)
 from app.admin import bp as admin_bp
 from app.auth import bp as auth_bp
 from app.cli import register_cli
 from app.config import Config, ConfigError, development_secret_key
+from app.database import lock_wait_options
 from app.errors import bp as errors_bp
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.home import bp as home_bp
@@ -30,6 +30,8 @@ from app.web.outbox import send_after_response
 from app.web.security import add_security_headers
 from app.web.unit_of_work import Portal
 from app.web.urls import DatabaseIdConverter
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config_class: type = Config, overrides: dict | None = None) -> Flask:
@@ -50,6 +52,7 @@ def create_app(config_class: type = Config, overrides: dict | None = None) -> Fl
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    _warn_about_settings(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -82,12 +85,28 @@ def _finish_config(app: Flask) -> None:
             )
         app.config["PORTAL_BASE_URL"] = "http://127.0.0.1:5000"
     app.config["PORTAL_BASE_URL"] = app.config["PORTAL_BASE_URL"].rstrip("/")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = lock_wait_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_LOCK_WAIT_MS"]
+    )
     if not app.config.get("MAIL_SERVER") and app.config["ENV_NAME"] not in ("development", "test"):
         # Printing emails to the console would leave users without them, and put
         # live links in the log.
         raise ConfigError(
             "MAIL_SERVER is not set. Set it (and the other MAIL_ settings) to the SMTP "
             "server the portal sends its emails through."
+        )
+
+
+def _warn_about_settings(app: Flask) -> None:
+    """Log settings that work, but probably not as the deployer meant."""
+    local = app.config["ENV_NAME"] in ("development", "test")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://") and not local:
+        # Not an error (one worker process is a valid deployment), but the usual
+        # gunicorn set-up has several, and then the limits are that many times looser.
+        log.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each worker process counts sign-in attempts "
+            "on its own, so with 4 gunicorn workers 4 times as many get through. With more than "
+            "one worker or host, set RATELIMIT_STORAGE_URI=redis://HOST:6379/0."
         )
 
 

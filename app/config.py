@@ -78,6 +78,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
+    # How long a request waits for a lock another request holds (SQLite's write lock,
+    # a PostgreSQL row lock) before it is answered "busy, try again" (503).
+    DATABASE_LOCK_WAIT_MS = _int("DATABASE_LOCK_WAIT_MS", 5000)
+
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 

@@ -1,6 +1,5 @@
-"""How the app talks to SQLite: WAL, a busy timeout, foreign keys, explicit BEGINs.
-
-PostgreSQL needs none of this; each hook returns at once for other databases.
+"""How the app talks to its database: how long to wait for locks; for SQLite, WAL,
+foreign keys and explicit BEGINs (each hook returns at once for other databases).
 """
 
 import sqlite3
@@ -14,6 +13,20 @@ from app.services.transactions import BEGIN_IMMEDIATE
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def lock_wait_options(url: str, wait_ms: int) -> dict:
+    """Engine options that make a request wait at most `wait_ms` for a lock another
+    request holds, then fail with an error the error pages answer "busy" (503).
+
+    SQLite: the driver's busy timeout on its write lock. PostgreSQL: lock_timeout,
+    for every lock (a row another request is saving, the centres-upload lock).
+    """
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": wait_ms / 1000}}
+    if url.startswith("postgresql"):
+        return {"connect_args": {"options": f"-c lock_timeout={int(wait_ms)}"}}
+    return {}
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record) -> None:
     """Switch pysqlite's implicit BEGIN off (isolation_level=None) so that SQLAlchemy
@@ -23,7 +36,6 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -38,7 +38,7 @@ def test_create_admin_refuses_a_duplicate(app, db, make_user):
         args=["create-admin", "TAKEN@example.com", "--password", "a long enough password"]
     )
     assert result.exit_code == 1
-    assert "That email address is already in use." in result.output
+    assert "That email address is already in use at " in result.output
     assert db.session.get(User, existing.id).role == "centre"
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 

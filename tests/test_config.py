@@ -19,3 +19,14 @@ def test_production_refuses_to_start_without_the_portal_address(make_app):
 def test_development_prints_emails_and_links_to_the_local_server(make_app):
     app = make_app(ENV_NAME="development", MAIL_SERVER=None, PORTAL_BASE_URL="")
     assert app.config["PORTAL_BASE_URL"] == "http://127.0.0.1:5000"
+
+
+def test_per_process_rate_limit_counters_are_warned_about_in_production(make_app, caplog):
+    live = {"ENV_NAME": "production", "MAIL_SERVER": "mail.example.org"}
+    make_app(**live, RATELIMIT_STORAGE_URI="memory://")
+    [warning] = [r for r in caplog.records if "RATELIMIT_STORAGE_URI" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    assert "each worker process counts sign-in attempts on its own" in warning.getMessage()
+    caplog.clear()
+    make_app(**live, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15")
+    assert not [r for r in caplog.records if "RATELIMIT_STORAGE_URI" in r.getMessage()]

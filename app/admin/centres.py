@@ -1,41 +1,42 @@
 """Admin → Manage Centres: search, create, edit, delete and restore centres, and their users."""
 
-import logging
-
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.admin import bp
 from app.admin.forms import (
     AddUserForm,
     CentreForm,
+    account_error_message,
     centre_form_data,
     country_options,
     timezone_groups,
 )
+from app.admin.staff import account_page
 from app.extensions import db
 from app.models import Centre, User
 from app.services.accounts.activation import send_activation_email
-from app.services.accounts.addresses import EMAIL_IN_USE, AccountError
+from app.services.accounts.addresses import AccountError
 from app.services.accounts.users import add_centre_user, delete_centre_user, reset_pin
 from app.services.centres.operations import (
-    CentreNumberTaken,
+    CentreSaved,
     create_centre,
-    restore_centre,
     search_centres,
     soft_delete_centre,
-    update_centre,
     users_of_centre,
 )
+from app.services.centres.operations import save_centre as save_centre_details
+from app.services.errors import DomainError, EditConflict
 from app.services.geography import default_timezone
-from app.services.transactions import unique_violation
+from app.services.transactions import changes
 from app.web.access import allow
-from app.web.htmx import confirmation_page, is_htmx_fragment_request, render_page_or_fragment
+from app.web.htmx import (
+    confirmation_page,
+    fragment_or_redirect,
+    is_htmx_fragment_request,
+    render_page_or_fragment,
+)
 from app.web.outbox import account_mail
 
-log = logging.getLogger(__name__)
-
-ADD_USER_FAILED = "There was an error trying to add that email, please try again later."
 QUERY_MAX = 200
 ZONE_OPTIONS = [(str(zone), str(zone)) for zone in range(1, 7)]
 
@@ -82,12 +83,10 @@ def create():
     form = CentreForm()
     if form.validate_on_submit():
         try:
-            centre = create_centre(form.details())
-            db.session.commit()
-        except CentreNumberTaken as error:
+            with changes():
+                centre = create_centre(form.details())
+        except DomainError as error:
             form.number.errors.append(str(error))
-        except IntegrityError as error:
-            _number_clash(form, error)
         else:
             flash(f"Centre {centre.label} created.", "success")
             return redirect(url_for(".centre", centre_id=centre.id))
@@ -116,58 +115,70 @@ def timezone_field():
 @allow("admin")
 def centre(centre_id: int):
     centre = _centre_or_404(centre_id)
-    form = CentreForm(formdata=None, data=centre_form_data(centre))
+    return _centre_page(centre, CentreForm(formdata=None, data=centre_form_data(centre)))
+
+
+def _centre_page(centre: Centre, form: CentreForm, status: int = 200, **context):
     return render_template(
-        "admin/centre.html", centre=centre, pending_restore=False, **_form_context(form)
-    )
+        "admin/centre.html",
+        centre=centre,
+        pending_restore=form.restoring,
+        **_form_context(form),
+        **context,
+    ), status
+
+
+def _stored_location(centre: Centre) -> tuple[str, str]:
+    return centre.country, centre.timezone
 
 
 @bp.route("/centres/<int:centre_id>", methods=["POST"])
 @allow("admin")
 def save_centre(centre_id: int):
     centre = _centre_or_404(centre_id)
-    form = CentreForm()
     if request.form.get("action") == "undo_delete":
-        # Nothing is stored yet: the banner changes, and Save restores the centre.
-        context = {"centre": centre, "pending_restore": True, **_form_context(form)}
-        if is_htmx_fragment_request():
-            return render_template("admin/_centre_status.html", **context)
-        return render_template("admin/centre.html", **context)
+        return _pending_restore(centre)
+    form = CentreForm(stored=_stored_location(centre))
     if form.validate_on_submit():
         try:
-            changes = update_centre(centre, form.details())
-            restored = form.restore.data == "1" and centre.is_deleted
-            if restored:
-                restore_centre(centre)
-            db.session.commit()
-        except CentreNumberTaken as error:
+            with changes():
+                saved = save_centre_details(
+                    centre, form.details(), read_version=form.version.data, restore=form.restoring
+                )
+        except EditConflict as conflict:
+            return _edit_conflict(centre, form, conflict)
+        except DomainError as error:
             form.number.errors.append(str(error))
-        except IntegrityError as error:
-            _number_clash(form, error)
-            centre = _centre_or_404(centre_id)
         else:
-            flash(_saved_message(centre, changes, restored), "success")
+            flash(_saved_message(centre, saved), "success")
             return redirect(url_for(".centre", centre_id=centre.id))
-    pending = form.restore.data == "1"
-    return render_template(
-        "admin/centre.html", centre=centre, pending_restore=pending, **_form_context(form)
-    ), 422
+    return _centre_page(centre, form, 422)
 
 
-def _number_clash(form: CentreForm, error: IntegrityError) -> None:
-    """Another request took the number between our check and our write."""
-    db.session.rollback()
-    if unique_violation(error) != "centres.number":
-        raise error
-    form.number.errors.append(
-        f"Centre number {form.number.data.strip().upper()} is already used by another centre."
-    )
+def _pending_restore(centre: Centre):
+    """Undo Delete: nothing is stored yet; the banner changes, and Save restores the centre."""
+    form = CentreForm()  # what was typed stays in the fields
+    form.restore.data = "1"
+    if is_htmx_fragment_request():
+        return render_template("admin/_centre_status.html", centre=centre, pending_restore=True)
+    return _centre_page(centre, form)
 
 
-def _saved_message(centre: Centre, changes: dict, restored: bool) -> str:
-    if restored:
-        return f"Centre {centre.label} restored" + (" and saved." if changes else ".")
-    if not changes:
+def _edit_conflict(centre: Centre, yours: CentreForm, conflict: EditConflict):
+    """The centre as it is now, the conflict explained, and what the admin had typed."""
+    current = CentreForm(formdata=None, data=centre_form_data(centre))
+    typed = [
+        (yours[name].label.text, yours[name].data, current[name].data)
+        for name in ("number", "name", "country", "town", "timezone", "zone")
+        if str(yours[name].data or "").strip() != str(current[name].data or "")
+    ]
+    return _centre_page(centre, current, 409, conflict=str(conflict), typed=typed)
+
+
+def _saved_message(centre: Centre, saved: CentreSaved) -> str:
+    if saved.restored:
+        return f"Centre {centre.label} restored" + (" and saved." if saved.changes else ".")
+    if not saved.changes:
         return "Nothing was changed."
     return f"Centre {centre.label} saved."
 
@@ -187,7 +198,6 @@ def delete_centre(centre_id: int):
             cancel=url_for(".centre", centre_id=centre.id),
         )
     soft_delete_centre(centre)
-    db.session.commit()
     flash(f"Centre {centre.label} deleted.", "success")
     return redirect(url_for(".centre", centre_id=centre.id))
 
@@ -216,30 +226,47 @@ def _users_response(centre: Centre, form: AddUserForm, status: int = 200, **cont
 def add_user(centre_id: int):
     centre = _centre_or_404(centre_id)
     form = AddUserForm()
-    if not form.validate_on_submit():
-        return _users_response(centre, form, 422)
-    try:
-        user = add_centre_user(centre, form.email.data)
-        db.session.commit()
-    except AccountError as error:
-        db.session.rollback()
-        form.email.errors.append(str(error))
-        return _users_response(centre, form, 422)
-    except IntegrityError as error:
-        db.session.rollback()
-        if unique_violation(error) != "users.email":
-            raise
-        form.email.errors.append(EMAIL_IN_USE)
-        return _users_response(centre, form, 422)
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("adding a user to centre %s failed", centre.number)
-        form.email.errors.append(ADD_USER_FAILED)
-        return _users_response(centre, form, 503)
-    if not is_htmx_fragment_request():
-        flash(f"Added {user.email}. Their PIN is in the PIN column below.", "success")
-        return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
-    return _users_response(centre, AddUserForm(formdata=None), added=user)
+    if form.validate_on_submit():
+        try:
+            with changes():
+                user = add_centre_user(centre, form.email.data)
+        except AccountError as error:
+            form.email.errors.append(account_error_message(error, account_page))
+        else:
+            return _users_changed(
+                centre, f"Added {user.email}. Their PIN is in the PIN column below.", added=user
+            )
+    return _users_response(centre, form, 422)
+
+
+def _users_changed(centre: Centre, message: str, **context):
+    """The users section after a change: re-rendered for htmx, else the centre's page.
+
+    The message may travel in the session cookie (a flash), so it never holds a
+    PIN: the table shows it.
+    """
+    return fragment_or_redirect(
+        "admin/_users.html",
+        url_for(".centre", centre_id=centre.id, _anchor="users"),
+        message,
+        centre=centre,
+        users=users_of_centre(centre),
+        form=AddUserForm(formdata=None),
+        **context,
+    )
+
+
+def _row_or_redirect(centre: Centre, user: User, message: str, *, error: bool = False, **row):
+    """One user's row after an action: re-rendered for htmx, else the centre's page."""
+    return fragment_or_redirect(
+        "admin/_user_row.html",
+        url_for(".centre", centre_id=centre.id, _anchor="users"),
+        message,
+        category="error" if error else "success",
+        centre=centre,
+        user=user,
+        **row,
+    )
 
 
 @bp.route("/centres/<int:centre_id>/users/<int:user_id>/pin", methods=["POST"])
@@ -248,20 +275,14 @@ def new_pin(centre_id: int, user_id: int):
     centre = _centre_or_404(centre_id)
     user = _user_of(centre, user_id)
     try:
-        reset_pin(user)
+        with changes():
+            reset_pin(user)
     except AccountError as error:
-        if is_htmx_fragment_request():
-            return render_template(
-                "admin/_user_row.html", centre=centre, user=user, row_error=str(error)
-            )
-        flash(str(error), "error")
-        return redirect(url_for(".centre", centre_id=centre.id))
-    db.session.commit()
-    if is_htmx_fragment_request():
-        return render_template("admin/_user_row.html", centre=centre, user=user, new_pin=True)
-    # The PIN itself stays out of the flash message, which travels in the session cookie.
-    flash(f"{user.email} has a new PIN: see the PIN column below.", "success")
-    return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
+        return _row_or_redirect(centre, user, str(error), error=True)
+    # The PIN itself stays out of the message, which may travel in the session cookie.
+    return _row_or_redirect(
+        centre, user, f"{user.email} has a new PIN: see the PIN column.", new_pin=True
+    )
 
 
 @bp.route("/centres/<int:centre_id>/users/<int:user_id>/activation-email", methods=["POST"])
@@ -270,17 +291,11 @@ def send_activation(centre_id: int, user_id: int):
     centre = _centre_or_404(centre_id)
     user = _user_of(centre, user_id)
     if user.activated_at is not None:
-        done, problem = None, f"{user.email} has already activated their account."
-    else:
-        send_activation_email(user, account_mail())
-        db.session.commit()
-        done, problem = f"Activation email on its way to {user.email}.", None
-    if is_htmx_fragment_request():
-        return render_template(
-            "admin/_user_row.html", centre=centre, user=user, row_done=done, row_error=problem
+        return _row_or_redirect(
+            centre, user, f"{user.email} has already activated their account.", error=True
         )
-    flash(done or problem, "success" if done else "error")
-    return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
+    send_activation_email(user, account_mail())
+    return _row_or_redirect(centre, user, f"Activation email on its way to {user.email}.")
 
 
 @bp.route("/centres/<int:centre_id>/users/<int:user_id>/delete", methods=["GET", "POST"])
@@ -298,8 +313,7 @@ def delete_user(centre_id: int, user_id: int):
         )
     email = user.email
     delete_centre_user(user)
-    db.session.commit()
     if is_htmx_fragment_request():
         return ""  # htmx swaps the row for nothing
     flash(f"User {email} deleted.", "success")
-    return redirect(url_for(".centre", centre_id=centre.id))
+    return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))

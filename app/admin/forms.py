@@ -1,9 +1,12 @@
 from collections.abc import Callable
 
-from wtforms import HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from markupsafe import Markup
+from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from app.models.user import ROLE_LABELS
+from app.services.accounts.addresses import AccountError, EmailInUse
 from app.services.accounts.users import STAFF_ROLES
 from app.services.centres import rules as centre_rules
 from app.services.centres.operations import CentreDetails
@@ -12,6 +15,12 @@ from app.services.geography import all_timezones, countries, zones_for
 from app.web.forms import PortalForm
 
 EMAIL_MAX = 254
+
+
+def version_field() -> IntegerField:
+    """The version of the record the form was read at: saving checks it is still current
+    (a form sent without it counts as out of date)."""
+    return IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 def rule(clean: Callable) -> Callable:
@@ -45,8 +54,16 @@ class CentreForm(PortalForm):
         validate_choice=False,
         validators=[rule(centre_rules.clean_zone)],
     )
+    keep_timezone = BooleanField("Keep this time zone: the centre really keeps this time")
     # Set to "1" by Undo Delete: Save then restores the centre.
     restore = HiddenField()
+    version = version_field()
+
+    def __init__(self, *args, stored: tuple[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The saved (country, time zone): keeping them as they are needs no confirmation.
+        self.stored = stored
+        self.timezone_warning: str | None = None
 
     def validate_timezone(self, field) -> None:
         try:
@@ -54,9 +71,20 @@ class CentreForm(PortalForm):
         except RuleError:
             return  # the country's own error says what to fix first
         try:
-            centre_rules.clean_timezone(field.data, country)
+            timezone = centre_rules.clean_timezone(field.data, country)
         except RuleError as error:
             raise ValidationError(str(error)) from None
+        warning = centre_rules.timezone_warning(timezone, country)
+        if warning and (country, timezone) != self.stored and not self.keep_timezone.data:
+            self.timezone_warning = warning
+            raise ValidationError(
+                f"{warning} Choose one of its time zones, or tick “Keep this time zone”."
+            )
+
+    @property
+    def restoring(self) -> bool:
+        """Undo Delete was clicked: saving restores the centre."""
+        return self.restore.data == "1"
 
     def details(self) -> CentreDetails:
         country = centre_rules.clean_country(self.country.data)
@@ -78,6 +106,7 @@ def centre_form_data(centre) -> dict:
         "town": centre.town,
         "timezone": centre.timezone,
         "zone": str(centre.zone),
+        "version": centre.version,
     }
 
 
@@ -106,6 +135,17 @@ class AddUserForm(PortalForm):
     email = StringField("Email address", validators=_EMAIL_VALIDATORS)
 
 
+def account_error_message(error: AccountError, link_for: Callable[[object], str]) -> str:
+    """The error for an admin's form; an address in use links to where it is used."""
+    if not isinstance(error, EmailInUse):
+        return str(error)
+    holder = error.holder
+    place = holder.centre.number if holder.centre else "a staff account"
+    return Markup('That email address is already in use {} <a href="{}">{}</a>.').format(
+        "at" if holder.centre else "by", link_for(holder), place
+    )
+
+
 _STAFF_ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in STAFF_ROLES]
 
 
@@ -116,3 +156,4 @@ class InviteStaffForm(PortalForm):
 
 class RoleForm(PortalForm):
     role = SelectField("Role", choices=_STAFF_ROLE_CHOICES)
+    version = version_field()

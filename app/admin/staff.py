@@ -2,16 +2,15 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from app.admin import bp
-from app.admin.forms import InviteStaffForm, RoleForm
+from app.admin.forms import InviteStaffForm, RoleForm, account_error_message
 from app.extensions import db
 from app.models import User
 from app.models.user import ROLE_LABELS
 from app.services import clock
 from app.services.accounts.activation import send_activation_email
-from app.services.accounts.addresses import EMAIL_IN_USE, AccountError
+from app.services.accounts.addresses import AccountError
 from app.services.accounts.users import (
     change_role,
     delete_staff,
@@ -19,10 +18,18 @@ from app.services.accounts.users import (
     staff_accounts,
     unlock,
 )
-from app.services.transactions import unique_violation
+from app.services.errors import DomainError
+from app.services.transactions import changes
 from app.web.access import allow
 from app.web.htmx import confirmation_page
 from app.web.outbox import account_mail
+
+
+def account_page(user: User) -> str:
+    """Where an admin sees an account: its row on Users, or on its centre's page."""
+    if user.centre_id is None:
+        return url_for(".users", _anchor=f"staff-{user.id}")
+    return url_for(".centre", centre_id=user.centre_id, _anchor=f"user-{user.id}")
 
 
 def _staff_or_404(user_id: int) -> User:
@@ -54,16 +61,11 @@ def invite():
     form = InviteStaffForm()
     if form.validate_on_submit():
         try:
-            user = invite_staff(form.email.data, form.role.data)
-            send_activation_email(user, account_mail())
-            db.session.commit()
+            with changes():
+                user = invite_staff(form.email.data, form.role.data)
+                send_activation_email(user, account_mail())
         except AccountError as error:
-            form.email.errors.append(str(error))
-        except IntegrityError as error:
-            db.session.rollback()
-            if unique_violation(error) != "users.email":
-                raise
-            form.email.errors.append(EMAIL_IN_USE)
+            form.email.errors.append(account_error_message(error, account_page))
         else:
             flash(
                 f"Added {user.email} as {ROLE_LABELS[user.role]} and emailed them an invitation. "
@@ -77,12 +79,11 @@ def invite():
 def _act(action, done: str):
     """Run a staff action for the signed-in admin; flash what happened or why not."""
     try:
-        action()
-    except AccountError as error:
-        db.session.rollback()
+        with changes():
+            action()
+    except DomainError as error:
         flash(str(error), "error")
     else:
-        db.session.commit()
         flash(done, "success")
     return redirect(url_for(".users"))
 
@@ -97,7 +98,7 @@ def set_role(user_id: int):
         return redirect(url_for(".users"))
     role = form.role.data
     return _act(
-        lambda: change_role(user, role, by=current_user),
+        lambda: change_role(user, role, by=current_user, read_version=form.version.data),
         f"{user.email} is now {ROLE_LABELS[role]}.",
     )
 

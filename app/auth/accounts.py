@@ -127,7 +127,6 @@ def _request_form(form_class, prefix: str, field_name: str, empty: str, sent: st
         field.errors.append(empty)
         return login_page(422, **{f"{panel}_form": form})
     send(field.data, account_mail())
-    db.session.commit()
     # A fresh, empty form: the answer must not differ by what was typed.
     blank = form_class(formdata=None, prefix=prefix)
     return login_page(200, **{f"{panel}_form": blank, f"{panel}_message": sent})

@@ -65,7 +65,6 @@ def logout():
     # cookie survives somewhere.
     user.rotate_session_token()
     record_event("logout")
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

@@ -30,10 +30,8 @@ def retry_email(message_id: int):
         abort(404)
     to_address = message.to_address
     if retry(message_id) is None:
-        db.session.rollback()
         flash(f"The email to {to_address} has been sent, or is being sent right now.", "info")
     else:
-        db.session.commit()
         flash(
             f"Sending the email to {to_address} again. Reload this page in a "
             "moment: it leaves the list once it is sent.",

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from app.home import bp
 from app.services import clock
-from app.services.reports.dashboard import admin_dashboard
+from app.services.reports.dashboard import SIGN_IN_ACTIONS, admin_dashboard
 from app.web.access import SIGNED_IN, allow
 
 
@@ -11,7 +11,8 @@ from app.web.access import SIGNED_IN, allow
 @allow(*SIGNED_IN)
 def index():
     if current_user.role == "admin":
-        return render_template("home/admin.html", dashboard=admin_dashboard(now=clock.utcnow()))
+        dashboard = admin_dashboard(now=clock.utcnow())
+        return render_template("home/admin.html", dashboard=dashboard, how=SIGN_IN_ACTIONS)
     if current_user.role == "tp":
         return render_template("home/tp.html")
     return render_template("home/centre.html", centre=current_user.centre)

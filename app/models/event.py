@@ -22,7 +22,11 @@ class Event(db.Model):
     """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_action_at", "action", "at"),)
+    __table_args__ = (
+        Index("ix_events_action_at", "action", "at"),
+        # A record's history, newest first (who changed it last, for edit conflicts).
+        Index("ix_events_subject", "subject_type", "subject_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(_EventId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

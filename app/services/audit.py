@@ -10,11 +10,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import Event, User
 from app.services.clock import utcnow
+from app.services.errors import EditConflict
 
 
 def _nobody() -> None:
@@ -74,6 +75,27 @@ def record_events(action: str, subject_type: str, items: list[tuple[int, dict]])
         insert(Event),
         [{**common, "subject_id": subject_id, "details": details} for subject_id, details in items],
     )
+
+
+def last_change(subject: Any) -> Event | None:
+    """The latest Event about this subject: who changed it last, and when."""
+    return db.session.scalar(
+        select(Event)
+        .where(Event.subject_type == type(subject).__name__, Event.subject_id == subject.id)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+
+
+def refuse_stale_edit(record: Any, read_version: int | None, what: str) -> None:
+    """Refuse an edit whose form was read at an older version of `record`.
+
+    The EditConflict names who saved it since, and when, from the Event Logs.
+    """
+    if read_version == record.version:
+        return
+    change = last_change(record)
+    raise EditConflict(what, change.actor_email if change else None, change.at if change else None)
 
 
 def _who_and_when(actor: User | None = None) -> dict:

@@ -41,6 +41,20 @@ def zones_for(country: str) -> tuple[str, ...]:
     return _zones_by_country().get(country, ())
 
 
+def keeps_country_time(timezone: str, country: str) -> bool:
+    """Whether a centre in `country` on `timezone` keeps that country's time.
+
+    True for one of the country's zones, or a zone with exactly the same rules
+    (Europe/Zurich in Liechtenstein), and for a country with no listed zones.
+    """
+    zones = zones_for(country)
+    if not zones or timezone in zones:
+        return True
+    if timezone not in _current_zones():
+        return False
+    return any(_rules_of(zone) == _rules_of(timezone) for zone in zones)
+
+
 def default_timezone(country: str) -> str | None:
     """The country's time zone when it has exactly one, else None."""
     zones = zones_for(country)

@@ -128,6 +128,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error, code: int = 500):
         rollback_quietly()
+        if "_login_user" not in g:
+            # Flask-Login's template context loads the user from the database,
+            # which may be what just failed: render this page as anonymous.
+            g._login_user = AnonymousUserMixin()
         original = getattr(error, "original_exception", None) or error
         if isinstance(original, OperationalError) and is_lock_timeout(original):
             # Not a fault: another writer held the lock for longer than we wait.
@@ -145,10 +149,6 @@ def register_error_handlers(app: Flask) -> None:
             reference,
             exc_info=(type(original), original, original.__traceback__),
         )
-        if "_login_user" not in g:
-            # Flask-Login's template context loads the user from the database,
-            # which may be what just failed: render this page as anonymous.
-            g._login_user = AnonymousUserMixin()
         user = g._login_user if g._login_user.is_authenticated else None
         record_server_error(
             reference,

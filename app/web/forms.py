@@ -58,7 +58,7 @@ def refuse_control_characters():
     for name, value in request.args.items(multi=True):
         code = control_character_in(name) or control_character_in(value)
         if code:
-            return _refused(f"The address's “{_printable(name)}” value", code)
+            return _refused(f"The “{_printable(name)}” value in the address", code)
     if request.method == "POST" and request.mimetype == "multipart/form-data":
         for upload in request.files.values():
             code = control_character_in(upload.filename or "")
@@ -77,4 +77,3 @@ def _refused(label: str, code: str):
         return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
     title = "Something was wrong with that request"
     return render_template("errors/error.html", code=400, title=title, message=message), 400
-

@@ -101,7 +101,7 @@ def test_add_errors_are_shown_by_the_field(
     cases = {
         "": "Enter an email address.",
         "not an address": "“not an address” is not an email address",
-        "TAKEN@example.com": "That email address is already in use.",
+        "TAKEN@example.com": 'That email address is already in use by <a href="/admin/users#staff-',
         "x" * 250 + "@example.com": "An email address has at most 254 characters.",
     }
     for email, message in cases.items():
@@ -113,16 +113,38 @@ def test_add_errors_are_shown_by_the_field(
     assert db.session.scalars(select(User).where(User.centre_id == centre.id)).all() == []
 
 
-def test_a_server_failure_while_adding_says_so(
-    client, csrf_token, login_as, make_centre, monkeypatch, db
+def test_an_address_in_use_says_where_and_links_there(
+    client, csrf_token, login_as, make_centre, make_user, db
+):
+    login_as("admin")
+    here, there = make_centre(number="GB101"), make_centre(number="IN301")
+    holder = make_user("centre", email="officer@example.com", centre=there)
+    response = post(
+        client,
+        csrf_token,
+        f"/admin/centres/{here.id}/users",
+        {"email": "Officer@Example.com"},
+        headers=USERS,
+    )
+    assert response.status_code == 422
+    assert (
+        "That email address is already in use at "
+        f'<a href="/admin/centres/{there.id}#user-{holder.id}">IN301</a>.'
+    ) in response.get_data(as_text=True)
+    assert db.session.scalars(select(User).where(User.centre_id == here.id)).all() == []
+
+
+def test_a_database_busy_while_adding_is_a_503_that_says_try_again(
+    app, client, csrf_token, login_as, make_centre, monkeypatch, db
 ):
     login_as("admin")
     centre = make_centre()
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
 
-    def broken(*args):
-        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+    def locked(*args):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr("app.admin.centres.add_centre_user", broken)
+    monkeypatch.setattr("app.admin.centres.add_centre_user", locked)
     response = post(
         client,
         csrf_token,
@@ -131,10 +153,8 @@ def test_a_server_failure_while_adding_says_so(
         headers=USERS,
     )
     assert response.status_code == 503
-    assert (
-        "There was an error trying to add that email, please try again later."
-        in response.get_data(as_text=True)
-    )
+    assert response.headers["Retry-After"] == "5"
+    assert "Nothing was changed. Please try again in a moment." in response.get_data(as_text=True)
 
 
 def test_new_pin_replaces_the_row(client, csrf_token, login_as, make_centre, make_user, db):

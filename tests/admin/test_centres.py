@@ -160,7 +160,9 @@ def test_edit_and_save_records_what_changed(client, csrf_token, login_as, make_c
         "timezone": "Europe/London",
         "zone": "3",
         "action": "save",
+        "version": "1",
     }
+    assert '<input id="version" name="version" type="hidden" value="1">' in page
     response = post(client, csrf_token, f"/admin/centres/{centre.id}", data)
     assert response.status_code == 302
     assert "Centre GB101 – Hillside College saved." in client.get(
@@ -168,7 +170,8 @@ def test_edit_and_save_records_what_changed(client, csrf_token, login_as, make_c
     ).get_data(as_text=True)
     [event] = events(db, "centre.updated")
     assert event.details["changes"] == {"name": ["Hillside Academy", "Hillside College"]}
-    response = post(client, csrf_token, f"/admin/centres/{centre.id}", data)
+    assert db.session.get(Centre, centre.id).version == 2
+    response = post(client, csrf_token, f"/admin/centres/{centre.id}", {**data, "version": "2"})
     assert "Nothing was changed." in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
@@ -241,7 +244,7 @@ def test_undo_delete_with_htmx_swaps_the_banner_and_save_restores(
         client,
         csrf_token,
         f"/admin/centres/{centre.id}",
-        {**form, "restore": "1", "action": "save"},
+        {**form, "restore": "1", "action": "save", "version": "1"},
     )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Centre GB101 – Hillside Academy restored." in page
@@ -266,7 +269,9 @@ def test_undo_delete_without_javascript(client, csrf_token, login_as, make_centr
     ).get_data(as_text=True)
     assert "<html" in body and "Delete Undone (pending save)" in body
     assert 'value="Renamed Meanwhile"' in body  # what was typed is kept
-    post(client, csrf_token, f"/admin/centres/{centre.id}", {**form, "restore": "1"})
+    post(
+        client, csrf_token, f"/admin/centres/{centre.id}", {**form, "restore": "1", "version": "1"}
+    )
     stored = db.session.get(Centre, centre.id)
     assert (stored.deleted_at, stored.name) == (None, "Renamed Meanwhile")
 
@@ -303,6 +308,7 @@ def test_edit_to_a_number_in_use_is_refused(client, csrf_token, login_as, make_c
         "town": "",
         "timezone": "Europe/London",
         "zone": "3",
+        "version": "1",
     }
     response = post(client, csrf_token, f"/admin/centres/{centre.id}", data)
     assert response.status_code == 422
@@ -320,7 +326,7 @@ def test_a_number_taken_at_the_same_moment_is_a_field_error(
     response = post(client, csrf_token, "/admin/centres", CENTRE)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "Centre number PK777 is already used by another centre." in body
+    assert "That centre number is used by another centre." in body
     assert len(db.session.scalars(select(Centre)).all()) == 1
 
 
@@ -388,3 +394,79 @@ def test_enter_on_a_deleted_centres_form_saves_rather_than_undoes(
     form = page.split('id="centre-form"', 1)[1]
     first_button = re.search(r"<button[^>]*>", form).group(0)
     assert 'value="save"' in first_button
+
+
+TOKYO_IN_GB = {
+    "number": "GB555",
+    "name": "Far Away School",
+    "country": "GB",
+    "town": "London",
+    "timezone": "Asia/Tokyo",
+    "zone": "3",
+}
+
+
+def test_a_time_zone_not_of_the_country_needs_a_tick(client, csrf_token, login_as, db):
+    login_as("admin")
+    response = post(client, csrf_token, "/admin/centres", TOKYO_IN_GB)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert (
+        "Asia/Tokyo is not a time zone of Britain (UK): its time zone is Europe/London. "
+        "Choose one of its time zones, or tick “Keep this time zone”." in body
+    )
+    assert "Keep this time zone: the centre really keeps this time" in body
+    assert db.session.scalars(select(Centre)).all() == []
+
+    response = post(client, csrf_token, "/admin/centres", {**TOKYO_IN_GB, "keep_timezone": "y"})
+    assert response.status_code == 302
+    centre = db.session.scalar(select(Centre))
+    assert (centre.country, centre.timezone) == ("GB", "Asia/Tokyo")
+
+    # Saving it again as it is asks nothing more; moving it to another foreign zone does.
+    edit = {**TOKYO_IN_GB, "version": str(centre.version), "action": "save"}
+    response = post(client, csrf_token, f"/admin/centres/{centre.id}", {**edit, "town": "Leeds"})
+    assert response.status_code == 302
+    moved = {**edit, "version": "2", "timezone": "Asia/Seoul"}
+    response = post(client, csrf_token, f"/admin/centres/{centre.id}", moved)
+    assert response.status_code == 422
+    assert db.session.get(Centre, centre.id).timezone == "Asia/Tokyo"
+
+
+def test_a_zone_keeping_the_same_time_as_the_country_needs_no_tick(client, csrf_token, login_as):
+    login_as("admin")
+    liechtenstein = {**TOKYO_IN_GB, "number": "LI001", "country": "LI", "timezone": "Europe/Zurich"}
+    assert post(client, csrf_token, "/admin/centres", liechtenstein).status_code == 302
+
+
+def test_control_characters_in_a_field_are_refused_by_name(client, csrf_token, login_as, db):
+    login_as("admin")
+    response = post(client, csrf_token, "/admin/centres", {**CENTRE, "name": "Rāvi\x00School"})
+    assert response.status_code == 422
+    assert (
+        "Name contains an invisible control character (U+0000), which is not allowed"
+        in response.get_data(as_text=True)
+    )
+    assert db.session.scalars(select(Centre)).all() == []
+
+
+def test_control_characters_in_a_search_are_a_clear_400(client, login_as):
+    login_as("admin")
+    response = client.get("/admin/centres", query_string={"q": "GB\x00"})
+    assert response.status_code == 400
+    assert (
+        "The “q” value in the address contains an invisible control character (U+0000)"
+        in response.get_data(as_text=True)
+    )
+    htmx = search_fragment(client, "GB\x1b")
+    assert htmx.status_code == 400
+    assert htmx.content_type.startswith("text/plain")
+    assert "(U+001B)" in htmx.get_data(as_text=True)
+
+
+def test_ids_beyond_any_column_are_404_not_errors(client, login_as):
+    login_as("admin")
+    for number in ("99999999999999999999", str(2**31), str(2**63)):
+        assert client.get(f"/admin/centres/{number}").status_code == 404, number
+        assert client.get(f"/admin/centres/{number}/users").status_code == 404, number
+    assert client.get(f"/admin/centres/{2**31 - 1}").status_code == 404

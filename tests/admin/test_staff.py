@@ -48,7 +48,10 @@ def test_invite_errors(client, csrf_token, login_as, make_user, db):
     login_as("admin")
     make_user("centre", email="taken@example.com")
     for data, message in (
-        ({"email": "taken@example.com", "role": "admin"}, "That email address is already in use."),
+        (
+            {"email": "taken@example.com", "role": "admin"},
+            "That email address is already in use at <a href=",
+        ),
         ({"email": "nope", "role": "admin"}, "is not an email address"),
         ({"email": "", "role": "admin"}, "Enter an email address."),
         ({"email": "ok@example.com", "role": "centre"}, "Not a valid choice."),
@@ -65,7 +68,9 @@ def test_change_role_unlock_and_delete(client, csrf_token, login_as, make_user, 
         "tp", email="other@example.com", failed_logins=5, locked_until=clock.now.replace(year=2027)
     )
     other_id = other.id
-    response = post(client, csrf_token, f"/admin/users/{other.id}/role", {"role": "admin"})
+    response = post(
+        client, csrf_token, f"/admin/users/{other.id}/role", {"role": "admin", "version": 1}
+    )
     assert "other@example.com is now Admin." in client.get(response.headers["Location"]).get_data(
         as_text=True
     )
@@ -91,7 +96,7 @@ def test_change_role_unlock_and_delete(client, csrf_token, login_as, make_user, 
 def test_an_admin_cannot_demote_or_delete_themself(client, csrf_token, login_as, make_user, db):
     me = login_as("admin")
     for url, data in (
-        (f"/admin/users/{me.id}/role", {"role": "tp"}),
+        (f"/admin/users/{me.id}/role", {"role": "tp", "version": me.version}),
         (f"/admin/users/{me.id}/delete", {}),
     ):
         response = post(client, csrf_token, url, data)

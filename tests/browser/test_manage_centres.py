@@ -76,7 +76,11 @@ def test_lazy_users_add_duplicate_and_delete(page, sign_in, make_user, make_cent
 
     page.get_by_label("Email address").fill("TAKEN@example.com")
     page.get_by_role("button", name="Add", exact=True).click()
-    expect(users.locator("#email-error")).to_have_text("That email address is already in use.")
+    error = users.locator("#email-error")
+    expect(error).to_have_text("That email address is already in use by a staff account.")
+    expect(error.get_by_role("link", name="a staff account")).to_have_attribute(
+        "href", re.compile(r"^/admin/users#staff-\d+$")
+    )
     expect(page.get_by_label("Email address")).to_have_value("TAKEN@example.com")
 
     page.once("dialog", lambda dialog: dialog.accept())

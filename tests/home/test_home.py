@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from app.extensions import db as _db
 from app.models import Event
+from tests.auth.test_activation import activate, activation_link
 
 
 def test_admin_sees_real_counts(client, login_as, make_centre, make_user, clock):
@@ -78,3 +79,26 @@ def test_resource_producer_home(client, login_as):
     page = client.get("/").get_data(as_text=True)
     assert "You are signed in as a resource producer (Admin - TP)." in page
     assert "Uploading and managing resources is not open on this portal yet." in page
+
+
+def test_sign_ins_by_activating_or_resetting_are_listed_too(
+    mail_client, smtp_server, csrf_token, make_user, db, clock
+):
+    newcomer = make_user("centre", activated=False, email="newcomer@example.com")
+    path = activation_link(smtp_server, mail_client, csrf_token, newcomer)
+    assert activate(mail_client, path, pin=newcomer.pin).status_code == 302
+    forgetful = make_user("tp", email="forgetful@example.com")
+    other = mail_client.application.test_client()
+    other.post("/reset", data={"reset-username": forgetful.email, "csrf_token": csrf_token(other)})
+    [message] = smtp_server.to(forgetful.email)
+    reset_path = smtp_server.link_path(message)
+    assert activate(other, reset_path).status_code == 302
+
+    admin = mail_client.application.test_client()
+    with admin.session_transaction() as session:
+        session["_user_id"] = make_user("admin").session_token
+    page = admin.get("/").get_data(as_text=True)
+    assert '<p class="figure">2</p>\n      <p>sign-ins in the last 24 hours</p>' in page
+    table = page.split('id="recent-sign-ins"', 1)[1]
+    assert "<td>newcomer@example.com</td>\n        <td>Activated the account</td>" in table
+    assert "<td>forgetful@example.com</td>\n        <td>Reset the password</td>" in table

@@ -81,23 +81,23 @@ def test_staff_rules(db, make_user):
         invite_staff("x@example.com", "centre")
 
     with pytest.raises(AccountError, match="You cannot change the role of your own account"):
-        change_role(me, "tp", by=me)
+        change_role(me, "tp", by=me, read_version=me.version)
     with pytest.raises(AccountError, match="You cannot delete your own account"):
         delete_staff(me, by=me)
 
     token = other_admin.session_token
-    change_role(other_admin, "tp", by=me)
+    change_role(other_admin, "tp", by=me, read_version=other_admin.version)
     db.session.commit()
     assert other_admin.role == "tp"
     assert other_admin.session_token != token  # signed out, to sign in with the new role
 
     # `me` is now the last admin: nobody may remove them, not even another admin.
-    change_role(producer, "admin", by=me)
+    change_role(producer, "admin", by=me, read_version=producer.version)
     db.session.commit()
     delete_staff(producer, by=me)
     db.session.commit()
     with pytest.raises(AccountError, match="last admin"):
-        change_role(me, "tp", by=other_admin)
+        change_role(me, "tp", by=other_admin, read_version=me.version)
     with pytest.raises(AccountError, match="last admin"):
         delete_staff(me, by=other_admin)
 

@@ -4,14 +4,29 @@ import re
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from app.models import User
 from app.services.accounts.sign_in import find_user_by_email, normalise_email
 from app.services.errors import DomainError
+from app.services.transactions import on_clash
 
 EMAIL_IN_USE = "That email address is already in use."
 
 
 class AccountError(DomainError):
     """An account cannot be created as asked; the message says why, for the user."""
+
+
+class EmailInUse(AccountError):
+    """The address is another account's username; says whose (for admins only)."""
+
+    def __init__(self, holder: User) -> None:
+        self.holder = holder
+        where = f"at {holder.centre.number}" if holder.centre else "by a staff account"
+        super().__init__(f"That email address is already in use {where}.")
+
+
+# Two requests adding the same address at once: the second learns it from the database.
+on_clash("users.email", lambda: AccountError(EMAIL_IN_USE))
 
 
 # Plain addresses (most of them) that email_validator would accept unchanged:
@@ -51,5 +66,6 @@ def checked_email(raw: str) -> str:
 
 
 def refuse_duplicate_email(email: str) -> None:
-    if find_user_by_email(email) is not None:
-        raise AccountError(EMAIL_IN_USE)
+    holder = find_user_by_email(email)
+    if holder is not None:
+        raise EmailInUse(holder)

@@ -7,7 +7,7 @@ from app.models import Centre, User
 from app.services.accounts import passwords
 from app.services.accounts.addresses import AccountError, checked_email, refuse_duplicate_email
 from app.services.accounts.pins import new_unused_pin
-from app.services.audit import record_event
+from app.services.audit import record_event, refuse_stale_edit
 from app.services.clock import utcnow
 
 STAFF_ROLES = ("admin", "tp")
@@ -31,6 +31,7 @@ def reset_pin(user: User) -> str:
         raise AccountError(f"{user.email} has activated their account: there is no PIN to reset.")
     user.pin = new_unused_pin()
     user.pin_failures = 0
+    user.version += 1
     db.session.flush()
     record_event("user.pin_reset", subject=user, details={"email": user.email})
     return user.pin
@@ -60,8 +61,11 @@ def invite_staff(email: str, role: str) -> User:
     return user
 
 
-def change_role(user: User, role: str, *, by: User) -> None:
+def change_role(user: User, role: str, *, by: User, read_version: int | None) -> None:
+    """Give a staff account another role, if nobody changed the account since the
+    admin's page was read (at `read_version`)."""
     _check_staff_role(role)
+    refuse_stale_edit(user, read_version, f"The account {user.email}")
     if user.role == role:
         return
     if user.role == "admin":
@@ -72,6 +76,7 @@ def change_role(user: User, role: str, *, by: User) -> None:
         details={"email": user.email, "before": user.role, "after": role},
     )
     user.role = role
+    user.version += 1
     # A new role is a new set of permissions: start a new session with it.
     user.rotate_session_token()
     db.session.flush()
@@ -81,6 +86,7 @@ def unlock(user: User) -> None:
     """End an account's wait after failed sign-ins."""
     user.failed_logins = 0
     user.locked_until = None
+    user.version += 1
     db.session.flush()
     record_event("staff.unlocked", subject=user, details={"email": user.email})
 

@@ -6,10 +6,11 @@ from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.models import Centre, User
-from app.services.audit import record_event
+from app.services.audit import record_event, refuse_stale_edit
 from app.services.centres.rules import RuleError
 from app.services.clock import utcnow
 from app.services.text import fold
+from app.services.transactions import on_clash
 
 SEARCH_LIMIT = 50
 
@@ -38,6 +39,17 @@ class SearchResult:
 
 class CentreNumberTaken(RuleError):
     """Another centre already has this number."""
+
+
+on_clash(
+    "centres.number", lambda: CentreNumberTaken("That centre number is used by another centre.")
+)
+
+
+@dataclass(frozen=True)
+class CentreSaved:
+    changes: dict[str, list]  # {field: [before, after]}
+    restored: bool
 
 
 def search_centres(
@@ -111,6 +123,19 @@ def update_centre(centre: Centre, details: CentreDetails) -> dict[str, list]:
             "centre.updated", subject=centre, details={"number": centre.number, "changes": changes}
         )
     return changes
+
+
+def save_centre(
+    centre: Centre, details: CentreDetails, *, read_version: int | None, restore: bool
+) -> CentreSaved:
+    """Save an edit of the centre's details form, read at `read_version`, restoring the
+    centre too when Undo Delete was clicked before saving."""
+    refuse_stale_edit(centre, read_version, f"Centre {centre.number}")
+    changes = update_centre(centre, details)
+    restored = restore and centre.is_deleted
+    if restored:
+        restore_centre(centre)
+    return CentreSaved(changes, restored)
 
 
 def soft_delete_centre(centre: Centre) -> None:

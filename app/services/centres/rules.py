@@ -8,7 +8,13 @@ is wrong in the board's words.
 import re
 
 from app.services.errors import DomainError
-from app.services.geography import canonical_timezone, countries, default_timezone, zones_for
+from app.services.geography import (
+    canonical_timezone,
+    countries,
+    default_timezone,
+    keeps_country_time,
+    zones_for,
+)
 
 NUMBER_PATTERN = re.compile(r"[A-Z0-9]{2,10}")
 NAME_MAX = 200
@@ -71,6 +77,18 @@ def clean_timezone(raw: str | None, country: str) -> str:
     if canonical is None:
         raise RuleError(f"“{name}” is not an IANA time zone (like Europe/London).")
     return canonical
+
+
+def timezone_warning(timezone: str, country: str) -> str | None:
+    """Why a centre's time zone looks wrong for its country (a GB centre on Asia/Tokyo),
+    or None. A warning, not an error: a centre may really keep another country's time,
+    so the admin confirms it instead."""
+    if keeps_country_time(timezone, country):
+        return None
+    zones = zones_for(country)
+    listed = ", ".join(zones[:3]) + (f" and {len(zones) - 3} more" if len(zones) > 3 else "")
+    its = "its time zone is" if len(zones) == 1 else "its time zones are"
+    return f"{timezone} is not a time zone of {countries()[country]}: {its} {listed}."
 
 
 def clean_zone(raw) -> int:

@@ -9,6 +9,13 @@ from app.extensions import db
 from app.models import Centre, Event, User
 
 RECENT = timedelta(hours=24)
+# Every way a session starts: the sign-in page, and the activation and reset
+# links, which sign the user in with the password they have just chosen.
+SIGN_IN_ACTIONS = {
+    "login.succeeded": "Signed in",
+    "account.activated": "Activated the account",
+    "account.password_reset": "Reset the password",
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,7 @@ def admin_dashboard(*, now: datetime, recent_limit: int = 10) -> AdminDashboard:
             func.count().filter(User.role != "centre"),
         )
     ).one()
-    sign_ins = select(Event).where(Event.action == "login.succeeded")
+    sign_ins = select(Event).where(Event.action.in_(SIGN_IN_ACTIONS))
     return AdminDashboard(
         centres=centre_counts[0],
         deleted_centres=centre_counts[1],
