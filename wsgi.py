@@ -1,5 +1,12 @@
 """The WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
 
-from app import create_app
+import sys
 
-app = create_app()
+from app import create_app
+from app.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as error:
+    # A setting is missing: say which, in one line, rather than with a traceback.
+    sys.exit(f"The portal cannot start: {error}")

@@ -1,10 +1,17 @@
 """The command-line tasks: create-admin and seed-demo."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from app.models import Centre, Event, User
 from app.services.accounts import passwords
 from app.services.demo import DEMO_PASSWORD
+from app.services.email.outbox import Envelope
+from app.services.email.transport import print_to_console
 
 
 def test_create_admin_with_a_password(app, db):
@@ -145,3 +152,41 @@ def test_seed_demo_at_scale_is_realistic_and_idempotent(app, db):
 
     again = runner.invoke(args=["seed-demo", "--centres", "300"])
     assert "Generated 0 centres and 0 users" in again.output
+
+
+def test_a_missing_setting_is_one_line_not_a_traceback(tmp_path):
+    """`flask --app wsgi ...` outside development without SECRET_KEY: say what to set."""
+    root = Path(__file__).resolve().parents[1]
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PORTAL_ENV", "SECRET_KEY", "DATABASE_URL")
+    }
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import wsgi"],
+        cwd=root,
+        env={**environment, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("The portal cannot start: SECRET_KEY is not set.")
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_development_emails_stand_out_in_the_console(capsys):
+    print_to_console(
+        Envelope(
+            id=7,
+            to_address="head@example.org",
+            template="activation",
+            subject="Activate your account",
+            body="Open https://portal.example.org/activate/abc\n",
+        )
+    )
+    printed = capsys.readouterr().out
+    assert "=" * 72 + "\nEMAIL (development: printed, not sent) to head@example.org" in printed
+    assert "Subject: Activate your account\n" in printed
+    assert "https://portal.example.org/activate/abc\n" + "=" * 72 in printed

@@ -60,13 +60,18 @@ def ascii_address(address: str) -> str:
     return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
 
 
+_RULE = "=" * 72
+
+
 def print_to_console(message: Envelope) -> None:
     """Development without a mail server: show the email, link included, where
-    `make run` prints its output."""
+    `make run` prints its output, framed so that it stands out from the request log."""
     print(
-        f"\n----- Email {message.id} to {message.to_address} ({message.template}) -----\n"
-        f"Subject: {message.subject}\n\n{message.body}\n"
-        "----- end of email -----\n",
+        f"\n{_RULE}\n"
+        f"EMAIL (development: printed, not sent) to {message.to_address} ({message.template})\n"
+        f"Subject: {message.subject}\n{'-' * 72}\n"
+        f"{message.body.rstrip()}\n"
+        f"{_RULE}\n",
         file=sys.stdout,
         flush=True,
     )
