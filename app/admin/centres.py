@@ -32,7 +32,6 @@ from app.web.access import allow
 from app.web.htmx import (
     confirmation_page,
     fragment_or_redirect,
-    is_htmx_fragment_request,
     render_page_or_fragment,
 )
 from app.web.outbox import account_mail
@@ -159,9 +158,14 @@ def _pending_restore(centre: Centre):
     """Undo Delete: nothing is stored yet; the banner changes, and Save restores the centre."""
     form = CentreForm()  # what was typed stays in the fields
     form.restore.data = "1"
-    if is_htmx_fragment_request():
-        return render_template("admin/_centre_status.html", centre=centre, pending_restore=True)
-    return _centre_page(centre, form)
+    return render_page_or_fragment(
+        "admin/centre.html",
+        "admin/_centre_status.html",
+        "centre-status",
+        centre=centre,
+        pending_restore=True,
+        **_form_context(form),
+    )
 
 
 def _edit_conflict(centre: Centre, yours: CentreForm, conflict: EditConflict):
@@ -311,9 +315,9 @@ def delete_user(centre_id: int, user_id: int):
             button="Delete user",
             cancel=url_for(".centre", centre_id=centre.id),
         )
-    email = user.email
     delete_centre_user(user)
-    if is_htmx_fragment_request():
-        return ""  # htmx swaps the row for nothing
-    flash(f"User {email} deleted.", "success")
-    return redirect(url_for(".centre", centre_id=centre.id, _anchor="users"))
+    return fragment_or_redirect(
+        "admin/_user_deleted.html",  # the row becomes the message, announced
+        url_for(".centre", centre_id=centre.id, _anchor="users"),
+        f"User {user.email} deleted.",
+    )

@@ -69,7 +69,7 @@ def print_to_console(message: Envelope) -> None:
     print(
         f"\n{_RULE}\n"
         f"EMAIL (development: printed, not sent) to {message.to_address} ({message.template})\n"
-        f"Subject: {message.subject}\n{'-' * 72}\n"
+        f"Subject: {message.subject}\n\n"
         f"{message.body.rstrip()}\n"
         f"{_RULE}\n",
         file=sys.stdout,
