@@ -1,18 +1,20 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.errors import bp
 from app.extensions import db
 from app.models import OutboxMessage
 from app.services.clock import utcnow
 from app.services.email.outbox import retry, undelivered
-from app.services.server_errors import recent_server_errors
+from app.services.server_errors import recent_server_errors, store_spooled_errors
 from app.web.access import allow
+from app.web.errors import error_spool
 
 
 @bp.route("/other")
 @allow("admin")
 def other():
     reference = request.args.get("reference", "")[:16]
+    store_spooled_errors(error_spool(current_app))
     return render_template(
         "errors_section/other.html",
         reference=reference,

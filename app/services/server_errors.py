@@ -1,28 +1,43 @@
-"""Keeping unexpected server errors for Errors → Other Errors."""
+"""Keeping unexpected server errors for Errors → Other Errors.
 
+An error is stored on a connection of its own, waiting at most a moment for the
+database: the error may have happened because another request holds SQLite's
+write lock for long (a big upload), and the error page must not wait for it too.
+What cannot be stored then is appended to a spool file, which the Other Errors
+page moves into the table the next time it is opened.
+"""
+
+import json
 import logging
+import os
 import traceback as tb
+from contextlib import suppress
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 
 from app.extensions import db
 from app.models import ServerError
 from app.services.clock import utcnow
+from app.services.transactions import release_transaction
 
 log = logging.getLogger(__name__)
 LISTED = 100
 # Errors are rare, but a flood (someone provoking one again and again) must not
 # fill the database: beyond this many, the oldest go.
 KEPT = 5_000
+# How long storing an error may wait for SQLite's write lock before it is spooled.
+STORE_WAIT_MS = 250
 
 
 def record_server_error(
-    reference: str, *, method: str, path: str, user, error: BaseException
+    reference: str, *, method: str, path: str, user, error: BaseException, spool: Path
 ) -> None:
-    """Store the error on a connection of its own, committed at once.
+    """Store the error at once on a connection of its own, or append it to `spool`.
 
-    The request's session may be what failed, so it is not used; and if the
-    database itself is down, the error stays in the log (with its reference).
+    The request's session may be what failed, so it is not used; if neither the
+    database nor the spool file can take it, it stays in the log (with its reference).
     """
     row = {
         "at": utcnow(),
@@ -38,15 +53,58 @@ def record_server_error(
     try:
         # The failed request's own transaction may hold SQLite's write lock: end it.
         db.session.rollback()
-        with db.engine.begin() as connection:
-            connection.execute(insert(ServerError), row)
+        _store([row], wait_ms=STORE_WAIT_MS)
+    except Exception:
+        log.warning("could not store the error with reference %s: spooling it", reference)
+        try:
+            with spool.open("a", encoding="utf-8") as file:
+                file.write(json.dumps({**row, "at": row["at"].isoformat()}) + "\n")
+        except OSError:
+            log.warning("could not spool the error with reference %s", reference, exc_info=True)
+
+
+def _store(rows: list[dict], *, wait_ms: int | None = None) -> None:
+    with db.engine.begin() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite and wait_ms is not None:
+            (previous,) = connection.exec_driver_sql("PRAGMA busy_timeout").one()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+        try:
+            connection.execute(insert(ServerError), rows)
             oldest_kept = connection.scalar(
                 select(ServerError.id).order_by(ServerError.id.desc()).offset(KEPT - 1).limit(1)
             )
             if oldest_kept is not None:
                 connection.execute(delete(ServerError).where(ServerError.id < oldest_kept))
-    except Exception:
-        log.warning("could not store the error with reference %s", reference, exc_info=True)
+        finally:
+            if sqlite and wait_ms is not None:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(previous)}")
+
+
+def store_spooled_errors(spool: Path) -> int:
+    """Move the errors spooled while the database was busy into the table; how many.
+
+    The file is renamed first, so errors spooled meanwhile go to a new one; if
+    storing fails, the renamed file stays for the next try.
+    """
+    taken = spool.with_name(f"{spool.name}.{os.getpid()}.taking")
+    with suppress(FileNotFoundError):
+        os.replace(spool, taken)
+    if not taken.exists():
+        return 0
+    lines = taken.read_text(encoding="utf-8").splitlines()
+    rows = []
+    for line in lines:
+        with suppress(ValueError):
+            row = json.loads(line)
+            rows.append({**row, "at": datetime.fromisoformat(row["at"])})
+    if rows:
+        _store(rows)
+        # The caller's read snapshot (SQLite) began before they were stored: end it,
+        # so that what it reads next includes them.
+        release_transaction()
+    taken.unlink()
+    return len(rows)
 
 
 def recent_server_errors(reference: str = "") -> list[ServerError]:

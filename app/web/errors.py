@@ -7,6 +7,7 @@ holding SQLite's write lock, and the error page must not depend on it.
 
 import logging
 import secrets
+from pathlib import Path
 
 from flask import Flask, g, render_template, request
 from flask_login import AnonymousUserMixin, current_user
@@ -56,6 +57,11 @@ CLASH = (
     "Another change to the same records was saved while yours was being saved, so yours "
     "was not. Nothing was changed. Reload the page to see it as it is now, and try again.",
 )
+
+
+def error_spool(app: Flask) -> Path:
+    """Where errors wait when the database cannot take them at once."""
+    return Path(app.instance_path) / "unsaved-server-errors.jsonl"
 
 
 def rollback_quietly() -> None:
@@ -156,6 +162,7 @@ def register_error_handlers(app: Flask) -> None:
             path=request.full_path.rstrip("?"),
             user=user,
             error=original,
+            spool=error_spool(app),
         )
         return (
             render_template("errors/500.html", code=code, reference=reference),

@@ -5,7 +5,9 @@ import re
 from sqlalchemy import select
 
 from app.models import ServerError
+from app.services.transactions import BEGIN_IMMEDIATE
 from app.web.access import allow
+from app.web.errors import error_spool
 
 
 def broken_app(make_app):
@@ -89,3 +91,36 @@ def test_a_flood_of_errors_keeps_only_the_latest(make_app, make_user, db, monkey
     ]
     kept = db.session.scalars(select(ServerError.reference).order_by(ServerError.id)).all()
     assert kept == references[-3:]
+
+
+def test_an_error_while_another_request_holds_the_lock_is_spooled_then_listed(
+    make_app, make_user, client, login_as, db
+):
+    """The error record must not need the lock the busy database holds: it waits a
+    moment, then goes to a spool file that Other Errors stores when next opened."""
+    app = broken_app(make_app)
+    app.config["DATABASE_LOCK_WAIT_MS"] = 300
+    other = app.test_client()
+    sign_in(other, make_user("centre"))
+    other.get("/")  # the user is loaded before the lock is taken
+    holder = db.engine.connect()
+    if holder.dialect.name == "sqlite":
+        holder = holder.execution_options(**{BEGIN_IMMEDIATE: True})
+        holder.exec_driver_sql("SELECT 1")
+    else:
+        holder.exec_driver_sql("LOCK TABLE server_errors IN EXCLUSIVE MODE")
+    try:
+        page = other.get("/broken").get_data(as_text=True)
+    finally:
+        holder.rollback()
+        holder.close()
+    reference = re.search(r'class="reference">([0-9A-F]{8})<', page).group(1)
+    spool = error_spool(app)
+    assert db.session.scalars(select(ServerError)).all() == []
+    assert reference in spool.read_text(encoding="utf-8")
+
+    login_as("admin")
+    listed = client.get("/errors/other").get_data(as_text=True)
+    assert f'<td class="reference">{reference}</td>' in listed
+    assert not spool.exists()
+    assert db.session.scalar(select(ServerError.reference)) == reference
