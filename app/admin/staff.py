@@ -24,6 +24,8 @@ from app.web.access import allow
 from app.web.htmx import confirmation_page
 from app.web.outbox import account_mail
 
+ROLE_REFUSED = "Choose Admin or Admin - TP."
+
 
 def _staff_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id)
@@ -32,14 +34,20 @@ def _staff_or_404(user_id: int) -> User:
     return user
 
 
-def _page(form: InviteStaffForm, status: int = 200):
+def _page(form: InviteStaffForm, status: int = 200, role_error=None):
     return render_template(
         "admin/users.html",
         staff=staff_accounts(),
         form=form,
         role_form=RoleForm(formdata=None),
+        role_error=role_error,
         now=clock.utcnow(),
     ), status
+
+
+def _role_refused(user_id: int, message: str):
+    """The page again, saying why in its error summary and beside the user's role."""
+    return _page(InviteStaffForm(formdata=None), 422, {"user_id": user_id, "message": message})
 
 
 @bp.route("/users")
@@ -93,13 +101,16 @@ def set_role(user_id: int):
     user = _staff_or_404(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        flash("Choose Admin or Admin - TP.", "error")
-        return redirect(url_for(".users"))
+        return _role_refused(user.id, ROLE_REFUSED)
     role = form.role.data
-    return _act(
-        lambda: change_role(user, role, by=current_user),
-        f"{user.email} is now {ROLE_LABELS[role]}.",
-    )
+    try:
+        change_role(user, role, by=current_user)
+    except AccountError as error:
+        db.session.rollback()
+        return _role_refused(user_id, str(error))
+    db.session.commit()
+    flash(f"{user.email} is now {ROLE_LABELS[role]}.", "success")
+    return redirect(url_for(".users"))
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])

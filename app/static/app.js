@@ -35,3 +35,37 @@
     if (region) region.hidden = true;
   });
 })();
+
+// Error summaries ("There is a problem", the `error_summary` macro): move focus to
+// the summary when a page or an htmx answer arrives with one, so that the user
+// sees it and a screen reader reads it; a link in it moves focus to its field
+// (with the field's label in view), not only scrolls there.
+(function () {
+  "use strict";
+
+  function focusNewSummary() {
+    var summary = document.querySelector("[data-error-summary]:not([data-error-summary-seen])");
+    if (!summary) return;
+    summary.setAttribute("data-error-summary-seen", "");
+    summary.focus();
+    summary.scrollIntoView({ block: "start" });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusNewSummary);
+  } else {
+    focusNewSummary();
+  }
+  document.addEventListener("htmx:afterSettle", focusNewSummary);
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    var label = document.querySelector("label[for='" + field.id + "']");
+    (label || field).scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
+})();
