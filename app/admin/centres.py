@@ -60,6 +60,11 @@ def _form_context(form: CentreForm) -> dict:
     }
 
 
+def _users_context(centre: Centre) -> dict:
+    """The users section of a centre's page, rendered with the page (no JavaScript needed)."""
+    return {"users": users_of_centre(centre), "user_form": AddUserForm(formdata=None)}
+
+
 @bp.route("/centres")
 @allow("admin")
 def centres():
@@ -118,7 +123,11 @@ def centre(centre_id: int):
     centre = _centre_or_404(centre_id)
     form = CentreForm(formdata=None, data=centre_form_data(centre))
     return render_template(
-        "admin/centre.html", centre=centre, pending_restore=False, **_form_context(form)
+        "admin/centre.html",
+        centre=centre,
+        pending_restore=False,
+        **_form_context(form),
+        **_users_context(centre),
     )
 
 
@@ -132,7 +141,7 @@ def save_centre(centre_id: int):
         context = {"centre": centre, "pending_restore": True, **_form_context(form)}
         if is_htmx_fragment_request():
             return render_template("admin/_centre_status.html", **context)
-        return render_template("admin/centre.html", **context)
+        return render_template("admin/centre.html", **context, **_users_context(centre))
     if form.validate_on_submit():
         try:
             changes = update_centre(centre, form.details())
@@ -150,7 +159,11 @@ def save_centre(centre_id: int):
             return redirect(url_for(".centre", centre_id=centre.id))
     pending = form.restore.data == "1"
     return render_template(
-        "admin/centre.html", centre=centre, pending_restore=pending, **_form_context(form)
+        "admin/centre.html",
+        centre=centre,
+        pending_restore=pending,
+        **_form_context(form),
+        **_users_context(centre),
     ), 422
 
 
