@@ -69,3 +69,33 @@
     field.focus({ preventScroll: true });
   });
 })();
+
+// Menu dropdowns (<details class="dropdown"> sharing one name, so opening one
+// closes the other): a click outside an open dropdown closes it, and Escape
+// closes it and puts focus back on its toggle. The "js" class tells app.css that
+// this script runs (it then drops Pico's click catcher, which ate the first click).
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  function openDropdowns() {
+    return document.querySelectorAll("details.dropdown[open]");
+  }
+
+  document.addEventListener("click", function (event) {
+    openDropdowns().forEach(function (dropdown) {
+      if (!dropdown.contains(event.target)) dropdown.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    openDropdowns().forEach(function (dropdown) {
+      dropdown.removeAttribute("open");
+      var toggle = dropdown.querySelector("summary");
+      if (toggle && dropdown.contains(document.activeElement)) toggle.focus();
+      else if (toggle && document.activeElement === document.body) toggle.focus();
+    });
+  });
+})();
