@@ -47,8 +47,7 @@
     var summary = document.querySelector("[data-error-summary]:not([data-error-summary-seen])");
     if (!summary) return;
     summary.setAttribute("data-error-summary-seen", "");
-    summary.focus();
-    summary.scrollIntoView({ block: "start" });
+    summary.focus(); // and the browser scrolls it into view, if it is not
   }
 
   if (document.readyState === "loading") {

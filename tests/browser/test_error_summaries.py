@@ -154,3 +154,24 @@ def test_without_javascript_a_panel_answers_where_it_is(no_js_page):
     panel = page.locator("#existing-user")
     panel.get_by_role("button", name="Reset Password").click()
     expect(panel.get_by_role("heading", name="There is a problem")).to_be_in_viewport()
+
+
+def test_email_template_and_upload_summaries(page, sign_in, make_user, axe_check):
+    sign_in(make_user("admin").email)
+    page.goto("/admin/email-templates")
+    page.get_by_role("link", name="Edit the Activation (centre user) email").click()
+    page.get_by_label("Text of the email").fill("Dear {{ nope }}")
+    page.get_by_role("button", name="Save").click()
+    box = expect_summary_where_the_eye_is(page)
+    expect(box.get_by_role("link")).to_contain_text(["{{ nope }}"])
+    axe_check("an e-mail template that was not saved")
+    box.get_by_role("link").first.click()
+    expect(page.get_by_label("Text of the email")).to_be_focused()
+
+    page.goto("/admin/centres/upload")
+    page.get_by_role("button", name="Upload").click()
+    box = expect_summary_where_the_eye_is(page)
+    expect(box.get_by_role("link")).to_have_text(["Choose a file to upload."])
+    axe_check("the upload page without a file")
+    box.get_by_role("link").click()
+    expect(page.get_by_label("Centres file (.xlsx)")).to_be_focused()
