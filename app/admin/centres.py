@@ -60,6 +60,11 @@ def _form_context(form: CentreForm) -> dict:
     }
 
 
+def _users_context(centre: Centre) -> dict:
+    """The users section of a centre's page, rendered with the page (no JavaScript needed)."""
+    return {"users": users_of_centre(centre), "user_form": AddUserForm(formdata=None)}
+
+
 @bp.route("/centres")
 @allow("admin")
 def centres():
@@ -88,7 +93,9 @@ def create():
             form.number.errors.append(str(error))
         else:
             flash(f"Centre {centre.label} created.", "success")
-            return redirect(url_for(".centre", centre_id=centre.id))
+            # The form posted to "...#create-centre-errors"; a redirect without a
+            # fragment of its own would keep that one in the address bar.
+            return redirect(url_for(".centre", centre_id=centre.id, _anchor="main"))
     return render_template(
         "admin/centres.html",
         query="",
@@ -123,6 +130,7 @@ def _centre_page(centre: Centre, form: CentreForm, status: int = 200, **context)
         centre=centre,
         pending_restore=form.restoring,
         **_form_context(form),
+        **_users_context(centre),
         **context,
     ), status
 
@@ -165,6 +173,7 @@ def _pending_restore(centre: Centre):
         centre=centre,
         pending_restore=True,
         **_form_context(form),
+        **_users_context(centre),
     )
 
 
@@ -285,7 +294,7 @@ def new_pin(centre_id: int, user_id: int):
         return _row_or_redirect(centre, user, str(error), error=True)
     # The PIN itself stays out of the message, which may travel in the session cookie.
     return _row_or_redirect(
-        centre, user, f"{user.email} has a new PIN: see the PIN column.", new_pin=True
+        centre, user, f"{user.email} has a new PIN: see the PIN column below.", new_pin=True
     )
 
 

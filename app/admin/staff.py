@@ -24,6 +24,8 @@ from app.web.access import allow
 from app.web.htmx import confirmation_page
 from app.web.outbox import account_mail
 
+ROLE_REFUSED = "Choose Admin or Admin - TP."
+
 
 def account_page(user: User) -> str:
     """Where an admin sees an account: its row on Users, or on its centre's page."""
@@ -39,14 +41,20 @@ def _staff_or_404(user_id: int) -> User:
     return user
 
 
-def _page(form: InviteStaffForm, status: int = 200):
+def _page(form: InviteStaffForm, status: int = 200, role_error=None):
     return render_template(
         "admin/users.html",
         staff=staff_accounts(),
         form=form,
         role_form=RoleForm(formdata=None),
+        role_error=role_error,
         now=clock.utcnow(),
     ), status
+
+
+def _role_refused(user_id: int, message: str):
+    """The page again, saying why in its error summary and beside the user's role."""
+    return _page(InviteStaffForm(formdata=None), 422, {"user_id": user_id, "message": message})
 
 
 @bp.route("/users")
@@ -72,7 +80,8 @@ def invite():
                 "They can sign in once they have activated the account.",
                 "success",
             )
-            return redirect(url_for(".users"))
+            # The form posted to "...#invite-errors": replace that fragment (see create()).
+            return redirect(url_for(".users", _anchor="main"))
     return _page(form, 422)
 
 
@@ -94,13 +103,15 @@ def set_role(user_id: int):
     user = _staff_or_404(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        flash("Choose Admin or Admin - TP.", "error")
-        return redirect(url_for(".users"))
+        return _role_refused(user.id, ROLE_REFUSED)
     role = form.role.data
-    return _act(
-        lambda: change_role(user, role, by=current_user, read_version=form.version.data),
-        f"{user.email} is now {ROLE_LABELS[role]}.",
-    )
+    try:
+        with changes():
+            change_role(user, role, by=current_user, read_version=form.version.data)
+    except DomainError as error:
+        return _role_refused(user.id, str(error))
+    flash(f"{user.email} is now {ROLE_LABELS[role]}.", "success")
+    return redirect(url_for(".users"))
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])

@@ -35,3 +35,66 @@
     if (region) region.hidden = true;
   });
 })();
+
+// Error summaries ("There is a problem", the `error_summary` macro): move focus to
+// the summary when a page or an htmx answer arrives with one, so that the user
+// sees it and a screen reader reads it; a link in it moves focus to its field
+// (with the field's label in view), not only scrolls there.
+(function () {
+  "use strict";
+
+  function focusNewSummary() {
+    var summary = document.querySelector("[data-error-summary]:not([data-error-summary-seen])");
+    if (!summary) return;
+    summary.setAttribute("data-error-summary-seen", "");
+    summary.focus(); // and the browser scrolls it into view, if it is not
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusNewSummary);
+  } else {
+    focusNewSummary();
+  }
+  document.addEventListener("htmx:afterSettle", focusNewSummary);
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    var label = document.querySelector("label[for='" + field.id + "']");
+    (label || field).scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
+})();
+
+// Menu dropdowns (<details class="dropdown"> sharing one name, so opening one
+// closes the other): a click outside an open dropdown closes it, and Escape
+// closes it and puts focus back on its toggle. The "js" class tells app.css that
+// this script runs (it then drops Pico's click catcher, which ate the first click).
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  function openDropdowns() {
+    return document.querySelectorAll("details.dropdown[open]");
+  }
+
+  document.addEventListener("click", function (event) {
+    openDropdowns().forEach(function (dropdown) {
+      if (!dropdown.contains(event.target)) dropdown.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    openDropdowns().forEach(function (dropdown) {
+      dropdown.removeAttribute("open");
+      var toggle = dropdown.querySelector("summary");
+      if (toggle && dropdown.contains(document.activeElement)) toggle.focus();
+      else if (toggle && document.activeElement === document.body) toggle.focus();
+    });
+  });
+})();

@@ -1,4 +1,4 @@
-"""The "Users for NUMBER" table on a centre's page: lazy loading, add, New PIN, delete."""
+"""The "Users for NUMBER" table on a centre's page: shown with the page, add, New PIN, delete."""
 
 from datetime import UTC, datetime
 
@@ -11,14 +11,17 @@ from tests.admin.test_centres import HTMX, events, post
 USERS = {**HTMX, "HX-Target": "centre-users"}
 
 
-def test_the_details_page_loads_the_users_lazily(client, login_as, make_centre):
+def test_the_details_page_shows_the_users_itself(client, login_as, make_centre, make_user):
+    """Rendered with the page, not loaded by a script: it works without JavaScript."""
     login_as("admin")
     centre = make_centre(number="IN301")
+    make_user("centre", centre=centre, email="waiting@example.com", activated=False, pin="ABCD2345")
     page = client.get(f"/admin/centres/{centre.id}").get_data(as_text=True)
     assert '<h2 id="users-heading">Users for IN301</h2>' in page
-    assert f'hx-get="/admin/centres/{centre.id}/users" hx-trigger="load"' in page
-    assert "Loading..." in page
-    assert "<noscript>" in page  # and a link for browsers without JavaScript
+    assert '<th scope="col">Email address</th><th scope="col">PIN</th>' in page
+    assert '<strong class="pin">ABCD2345</strong>' in page
+    assert "Loading..." not in page
+    assert 'hx-trigger="load"' not in page
 
 
 def test_users_fragment_shows_pin_or_activation_and_last_sign_in(

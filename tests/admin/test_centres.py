@@ -99,7 +99,7 @@ def test_create_a_centre_opens_it_and_records_the_event(client, csrf_token, logi
     response = post(client, csrf_token, "/admin/centres", CENTRE)
     centre = db.session.scalar(select(Centre).where(Centre.number == "PK777"))
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/admin/centres/{centre.id}"
+    assert response.headers["Location"] == f"/admin/centres/{centre.id}#main"
     assert (centre.name, centre.timezone, centre.zone) == ("Rāvi Grammar School", "Asia/Karachi", 4)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Centre PK777 – Rāvi Grammar School created." in page

@@ -95,14 +95,29 @@ def test_change_role_unlock_and_delete(client, csrf_token, login_as, make_user, 
 
 def test_an_admin_cannot_demote_or_delete_themself(client, csrf_token, login_as, make_user, db):
     me = login_as("admin")
-    for url, data in (
-        (f"/admin/users/{me.id}/role", {"role": "tp", "version": me.version}),
-        (f"/admin/users/{me.id}/delete", {}),
-    ):
-        response = post(client, csrf_token, url, data)
-        page = client.get(response.headers["Location"]).get_data(as_text=True)
-        assert "You cannot" in page and "your own account" in page
+    # A refused role change is the page again, the reason in its error summary.
+    response = post(
+        client, csrf_token, f"/admin/users/{me.id}/role", {"role": "tp", "version": me.version}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<div id="role-errors" class="error-summary"' in page
+    assert f'<a href="#role-{me.id}">You cannot' in page and "your own account" in page
+    response = post(client, csrf_token, f"/admin/users/{me.id}/delete", {})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You cannot" in page and "your own account" in page
     assert db.session.get(User, me.id).role == "admin"
+
+
+def test_an_unknown_role_is_refused_beside_the_user(client, csrf_token, login_as, make_user):
+    login_as("admin")
+    other = make_user("tp", email="other@example.com")
+    response = post(client, csrf_token, f"/admin/users/{other.id}/role", {"role": "centre"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'<a href="#role-{other.id}">Choose Admin or Admin - TP.</a>' in page
+    assert f'<select id="role-{other.id}" name="role"' in page
+    assert f'aria-invalid="true" aria-describedby="role-{other.id}-error"' in page
 
 
 def test_centre_users_are_not_managed_here(client, csrf_token, login_as, make_user):

@@ -110,10 +110,10 @@ def test_an_empty_address_is_asked_for(client, csrf_token, db):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in body and 'aria-describedby="activate-email-error"' in body
-    assert (
-        f'<small id="activate-email-error" class="field-error" role="alert">{ACTIVATION_EMPTY}'
-        in body
-    )
+    assert f'<small id="activate-email-error" class="field-error">{ACTIVATION_EMPTY}' in body
+    # The panel's error summary, which announces it (role="alert"), links to the field.
+    assert '<div id="new-user-errors" class="error-summary" tabindex="-1"' in body
+    assert f'<a href="#activate-email">{ACTIVATION_EMPTY}</a>' in body
     assert db.session.scalar(select(OutboxMessage)) is None
 
 

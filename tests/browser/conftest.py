@@ -133,6 +133,18 @@ def watch_for_problems(page) -> list[str]:
 
 
 @pytest.fixture
+def no_js_page(browser, live_server):
+    """A tab with JavaScript turned off (plain HTML forms and links only), with the
+    checks of `page`."""
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    problems = watch_for_problems(page)
+    yield page
+    context.close()
+    assert problems == [], f"the browser reported errors: {problems}"
+
+
+@pytest.fixture
 def fresh_page(browser, live_server):
     """Open another tab in a browser context of its own (its own cookies: signed
     out), with the checks of `page`: `second = fresh_page()`."""

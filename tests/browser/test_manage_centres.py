@@ -1,10 +1,12 @@
-"""Manage Centres in real Chromium: active search, lazy users, inline add/delete, Undo Delete."""
+"""Manage Centres in real Chromium: active search, users on the centre page (with and
+without JavaScript), inline add/delete, Undo Delete."""
 
 import re
 
 from playwright.sync_api import expect
 
 from app.models import Centre, User
+from tests.browser.conftest import sign_in_on
 
 
 def admin_page(page, sign_in, make_user):
@@ -52,14 +54,14 @@ def test_search_as_you_type_and_open_a_centre(page, sign_in, make_user, make_cen
     )
 
 
-def test_lazy_users_add_duplicate_and_delete(page, sign_in, make_user, make_centre, axe_check):
+def test_users_add_duplicate_and_delete(page, sign_in, make_user, make_centre, axe_check):
     centre = make_centre(number="IN301", name="Delhi Public School")
     make_user("centre", centre=centre, email="officer@example.com")
     make_user("tp", email="taken@example.com")
     admin_page(page, sign_in, make_user)
 
     response = page.goto(f"/admin/centres/{centre.id}")
-    assert "Loading..." in response.text()
+    assert "officer@example.com" in response.text()  # in the page, not loaded after it
     users = page.locator("#centre-users")
     expect(users.get_by_role("cell", name="officer@example.com", exact=True)).to_be_visible()
     expect(page.get_by_text("Loading...")).to_have_count(0)
@@ -90,6 +92,43 @@ def test_lazy_users_add_duplicate_and_delete(page, sign_in, make_user, make_cent
     assert still_same_document(page)
 
 
+def test_without_javascript_the_users_table_follows_add_new_pin_and_delete(
+    no_js_page, make_user, make_centre
+):
+    page = no_js_page
+    centre = make_centre(number="IN301", name="Delhi Public School")
+    make_user("centre", centre=centre, email="officer@example.com")
+    sign_in_on(page, make_user("admin").email)
+    page.goto(f"/admin/centres/{centre.id}")
+    users = page.get_by_role("region", name="Users for IN301")
+    expect(users.get_by_role("cell", name="officer@example.com", exact=True)).to_be_visible()
+    expect(page.get_by_text("Loading...")).to_have_count(0)
+
+    users.get_by_label("Email address").fill("new.officer@example.com")
+    users.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("status").first).to_have_text(
+        "Added new.officer@example.com. Their PIN is in the PIN column below."
+    )
+    expect(users.get_by_role("columnheader", name="PIN")).to_be_visible()
+    row = users.get_by_role("row").filter(has_text="new.officer@example.com")
+    pin = row.locator(".pin")
+    expect(pin).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{8}$"))
+    first_pin = pin.inner_text()
+
+    row.get_by_role("button", name="New PIN for new.officer@example.com").click()
+    expect(page.get_by_role("status").first).to_have_text(
+        "new.officer@example.com has a new PIN: see the PIN column below."
+    )
+    expect(pin).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{8}$"))
+    assert pin.inner_text() != first_pin
+
+    users.get_by_role("button", name="Delete officer@example.com").click()
+    page.get_by_role("button", name="Delete user").click()  # the confirmation page
+    expect(page.get_by_role("status").first).to_have_text("User officer@example.com deleted.")
+    expect(users.get_by_role("cell", name="officer@example.com", exact=True)).to_have_count(0)
+    expect(row).to_be_visible()
+
+
 def test_new_pin_in_place(page, sign_in, make_user, make_centre):
     centre = make_centre()
     make_user("centre", centre=centre, email="waiting@example.com", activated=False, pin="ABCD2345")
@@ -116,9 +155,13 @@ def test_delete_a_centre_then_undo_delete_and_save(page, sign_in, make_user, mak
     expect(banner).to_contain_text(
         "Centre is deleted. This can be undone by clicking 'Undo Delete' and then saving."
     )
+    deleted = page.get_by_text("Centre GB101 – Hillside Academy deleted.")
+    expect(deleted).to_be_visible()
     mark_page(page)
     banner.get_by_role("button", name="Undo Delete").click()
     expect(banner).to_have_text("Delete Undone (pending save)")
+    expect(deleted).to_have_count(0)  # only the pending banner now
+    expect(page.get_by_text("Centre is deleted.")).to_have_count(0)
     assert still_same_document(page)
     db.session.rollback()
     assert db.session.get(Centre, centre.id).deleted_at is not None  # not until Save
