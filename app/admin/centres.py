@@ -178,7 +178,8 @@ def _pending_restore(centre: Centre):
 
 
 def _edit_conflict(centre: Centre, yours: CentreForm, conflict: EditConflict):
-    """The centre as it is now, the conflict explained, and what the admin had typed."""
+    """The centre as it is now, the conflict explained, and where the admin's form differs
+    from it (what they changed, and what the other save changed: we cannot tell which)."""
     current = CentreForm(formdata=None, data=centre_form_data(centre))
     typed = [
         (yours[name].label.text, yours[name].data, current[name].data)
