@@ -182,8 +182,14 @@ def _acceptable(form, user: User, *, needs_pin: bool = False) -> bool:
     if needs_pin and not (form.pin.data or "").strip():
         form.pin.errors.append("Enter the PIN your centre was given.")
         return False
+    email = user.email
+    # Estimating a password's strength can take most of a second: hold no lock meanwhile.
+    release_transaction()
     problem = password_problem(
-        form.password.data, min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=user.email
+        form.password.data,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        email=email,
+        organisation=current_app.config["ORGANISATION_NAME"],
     )
     if problem:
         form.password.errors.append(problem)
