@@ -21,13 +21,14 @@ from app.services.accounts import passwords
 from app.services.accounts.activation import (
     ActivationRefused,
     activate_account,
+    format_lifetime,
     request_activation,
     request_reset,
     reset_password,
 )
 from app.services.accounts.password_policy import password_problem
 from app.services.accounts.sign_in import normalise_email
-from app.services.accounts.tokens import ACTIVATE, RESET, signed_user_id, user_for_token
+from app.services.accounts.tokens import ACTIVATE, RESET, LinkCheck, check_link, signed_user_id
 from app.services.transactions import release_transaction
 from app.web.access import public
 from app.web.htmx import is_htmx_fragment_request
@@ -159,15 +160,22 @@ def request_password_reset():
     )
 
 
-def _user_for(token: str, purpose: str) -> User | None:
+def _check(token: str, purpose: str) -> LinkCheck:
     mail = account_mail()
-    return user_for_token(
-        token, purpose, secret_key=mail.secret_key, lifetime=mail.lifetime(purpose)
-    )
+    return check_link(token, purpose, secret_key=mail.secret_key, lifetime=mail.lifetime(purpose))
 
 
-def _link_dead(purpose: str):
-    return render_template("auth/link_dead.html", purpose=purpose), 404
+def _link_dead(purpose: str, *, expired: bool = False):
+    """Why the link does not work, and the form to ask for a new one. It names no
+    account: an expired link is ours, but whoever holds it may not be its owner."""
+    return render_template(
+        "auth/link_dead.html",
+        purpose=purpose,
+        expired=expired,
+        lifetime=format_lifetime(account_mail().lifetime(purpose)),
+        activation_form=ActivationRequestForm(formdata=None, prefix="activate"),
+        reset_form=ResetRequestForm(formdata=None, prefix="reset"),
+    ), 404
 
 
 def _pin_void():
@@ -214,9 +222,10 @@ def _signed_in_fresh(user: User) -> None:
 )
 @public
 def activate(token: str):
-    user = _user_for(token, ACTIVATE)
-    if user is None:
-        return _link_dead(ACTIVATE)
+    link = _check(token, ACTIVATE)
+    if link.user is None:
+        return _link_dead(ACTIVATE, expired=link.expired)
+    user = link.user
     needs_pin = user.role == "centre"
     if needs_pin and user.pin is None:
         return _pin_void()
@@ -256,9 +265,10 @@ def activate(token: str):
 )
 @public
 def reset_password_page(token: str):
-    user = _user_for(token, RESET)
-    if user is None:
-        return _link_dead(RESET)
+    link = _check(token, RESET)
+    if link.user is None:
+        return _link_dead(RESET, expired=link.expired)
+    user = link.user
     form = NewPasswordForm()
     if request.method == "GET":
         return render_template("auth/reset.html", form=form, user=user)

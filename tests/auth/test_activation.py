@@ -71,7 +71,7 @@ def test_a_centre_user_activates_with_the_emailed_link_and_the_pin(
     assert sign_in(fresh, csrf_token, user.email, NEW_PASSWORD).status_code == 302
     dead = mail_client.get(path)
     assert dead.status_code == 404
-    assert "This link has expired or has already been used" in dead.get_data(as_text=True)
+    assert "This link is not valid, or has already been used" in dead.get_data(as_text=True)
 
 
 def test_staff_activate_without_a_pin(mail_client, smtp_server, csrf_token, make_user, db):
