@@ -56,7 +56,7 @@ def _sample(kind: Kind, subject: str, body: str, **sample):
     try:
         return email_templates.render(subject, body, context), []
     except Exception as error:  # noqa: BLE001 - a branch the check's sample did not reach
-        return None, [Problem("body", None, f"This wording cannot be rendered: {error}")]
+        return None, [Problem("body", None, email_templates.render_failure(error))]
 
 
 def _edit_page(kind: Kind, form: EmailTemplateForm, status: int = 200, **context):

@@ -117,10 +117,15 @@ def test_save_stores_the_wording_and_records_an_event(client, admin, csrf_token,
 @pytest.mark.parametrize(
     ("subject", "body", "field", "message"),
     [
-        ("Hello", "Line one\n{{ email }\nLine three", "body", "line 2: Unexpected"),
-        ("Hello", "One\nTwo\n\n{{ centre_nmber }}", "body", "line 4: “{{ centre_nmber }}” is not"),
-        ("Hi {{ role }}", "Fine {{ email }}", "subject", "line 1: “{{ role }}” is not"),
-        ("Hello", "{% for x in link %}{{ x }}{% endfor %}", "body", "line 1: loops are not"),
+        (
+            "Hello",
+            "Line one\n{{ email }\nLine three",
+            "body",
+            "Line 2: a placeholder is not closed: add }} after “{{ email”.",
+        ),
+        ("Hello", "One\nTwo\n\n{{ centre_nmber }}", "body", "Line 4: “{{ centre_nmber }}” is not"),
+        ("Hi {{ role }}", "Fine {{ email }}", "subject", "Line 1: “{{ role }}” is not"),
+        ("Hello", "{% for x in link %}{{ x }}{% endfor %}", "body", "Line 1: loops are not"),
         ("", "Fine", "subject", "Enter a subject."),
     ],
 )
@@ -159,7 +164,7 @@ def test_python_internals_and_jinja_globals_are_refused(client, admin, csrf_toke
     response = post(client, csrf_token, EDIT, {"subject": "Hello", "body": body})
     assert response.status_code == 422
     error = text_of(response).split('id="body-error" class="field-error">', 1)[1]
-    assert error.startswith("line 1: ")
+    assert error.startswith("Line 1: ")
     assert stored(db) is None
     assert events(db, "email_template.saved") == []
 
@@ -185,11 +190,17 @@ def test_live_preview_lists_the_problems(client, admin, csrf_token, db):
     response = post(client, csrf_token, f"{EDIT}/preview", data, headers=PREVIEW_FRAGMENT)
     assert response.status_code == 422
     fragment = text_of(response)
-    assert "<pre" not in fragment and "<h1>" not in fragment
+    assert 'class="email-preview"' not in fragment and "<h1>" not in fragment
     problem = (
-        '<a href="#body">Text of the email</a>, line 2: “__class__” is not allowed in an email.'
+        '<a href="#body" data-field="body" data-line="2">Text of the email, line 2</a>: '
+        "“__class__” is not allowed in an email."
     )
     assert problem in fragment
+    # The line is shown as written, with its number.
+    assert (
+        '<pre class="problem-line"><span class="line-number">2</span>{{ email.__class__ }}</pre>'
+        in fragment
+    )
     assert stored(db) is None
 
 
@@ -205,7 +216,7 @@ def test_the_preview_button_without_javascript_shows_the_whole_page(client, admi
 
     response = post(client, csrf_token, f"{EDIT}/preview", {"subject": "Hi", "body": "{{ x }}"})
     assert response.status_code == 422
-    assert "line 1: “{{ x }}” is not a placeholder" in text_of(response).split('id="body-error"')[1]
+    assert "Line 1: “{{ x }}” is not a placeholder" in text_of(response).split('id="body-error"')[1]
 
 
 def test_send_me_a_test_sends_the_form_wording_to_the_admin(client, admin, csrf_token, db, capsys):
@@ -249,7 +260,7 @@ def test_send_me_a_test_refuses_wording_with_problems(client, admin, csrf_token,
     data = {"subject": "Hello", "body": "{{ email|attr('__class__') }}"}
     response = post(client, csrf_token, f"{EDIT}/test", data)
     assert response.status_code == 422
-    assert "The “attr” filter is not allowed" in text_of(response)
+    assert "the “attr” filter is not allowed" in text_of(response)
     response = post(client, csrf_token, f"{EDIT}/test", data, headers=PREVIEW_FRAGMENT)
     assert response.status_code == 422
     assert db.session.scalars(select(OutboxMessage)).all() == []
@@ -281,4 +292,22 @@ def test_restore_default_asks_first_then_deletes_the_changed_wording(client, adm
 def test_posts_without_the_csrf_token_are_refused(client, admin, db):
     response = client.post(EDIT, data={"subject": "Hi", "body": "Hi"})
     assert response.status_code == 400
+    assert stored(db) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ 1" + "0" * 4300 + " }}",
+        "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}",
+        "{{ " + "+".join(["1"] * 4000) + " }}",
+    ],
+    ids=["4,300 digits", "2,000 brackets", "4,000-term sum"],
+)
+def test_wordings_that_crashed_the_page_are_refused_in_words(client, admin, csrf_token, db, body):
+    for action in ("", "/preview", "/test"):
+        response = post(client, csrf_token, EDIT + action, {"subject": "Hi", "body": body})
+        assert response.status_code == 422, action
+        error = text_of(response).split('id="body-error" class="field-error">', 1)[1]
+        assert error.startswith("Line 1: “{{ ") and "is too long" in error
     assert stored(db) is None
