@@ -104,7 +104,8 @@ def test_only_the_start_of_a_long_password_is_estimated_and_the_message_says_so(
     ids=["l33t symbols", "random", "passphrase"],
 )
 def test_a_1024_character_password_is_estimated_quickly(password):
-    started = time.perf_counter()
+    # CPU time, not wall time: the machine may be busy with other work.
+    started = time.process_time()
     problem(password)
-    # ~0.7 s at worst alone on a 2-core machine; the margin is for a busy CI.
-    assert time.perf_counter() - started < 3
+    # ~0.7 s at worst on this 2-core machine; the margin is for a slower one.
+    assert time.process_time() - started < 2.5

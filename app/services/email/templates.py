@@ -16,6 +16,8 @@ from functools import lru_cache
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import EmailTemplate
@@ -23,6 +25,7 @@ from app.services.audit import record_event
 from app.services.clock import utcnow
 from app.services.email import syntax
 from app.services.email.syntax import Found
+from app.services.errors import EditConflict
 
 log = logging.getLogger(__name__)
 
@@ -424,9 +427,28 @@ def _template_line(error: Exception) -> int | None:
     return frames[-1].lineno if frames else None
 
 
+def changed_wording(key: str) -> EmailTemplate | None:
+    """An admin's wording of this kind of email, if it is in use (not the default)."""
+    stored = db.session.get(EmailTemplate, key)
+    # A restored default keeps its row, emptied (see restore_default).
+    return stored if stored is not None and stored.subject else None
+
+
+def changed_wordings() -> dict[str, EmailTemplate]:
+    """Every admin's wording in use, by kind of email."""
+    return {row.key: row for row in db.session.scalars(select(EmailTemplate)) if row.subject}
+
+
+def version_of(key: str) -> int:
+    """How many times this kind of email was saved or restored: 0 for never. An edit
+    form carries it, so that a save can tell whether someone saved in between."""
+    stored = db.session.get(EmailTemplate, key)
+    return stored.version if stored is not None else 0
+
+
 def wording(key: str) -> tuple[str, str, bool]:
     """The subject and body in use for this kind of email, and whether an admin changed them."""
-    stored = db.session.get(EmailTemplate, key)
+    stored = changed_wording(key)
     if stored is None:
         return KINDS[key].subject, KINDS[key].body, False
     return stored.subject, stored.body, True
@@ -462,26 +484,59 @@ def render_email(key: str, context: dict) -> tuple[str, str]:
         return render(KINDS[key].subject, KINDS[key].body, context)
 
 
-def save_wording(key: str, subject: str, body: str, *, by: str) -> list[Problem]:
-    """Store an admin's wording, or return why not (and store nothing)."""
+def save_wording(key: str, subject: str, body: str, *, by: str, version: int) -> list[Problem]:
+    """Store an admin's wording, or return why not (and store nothing).
+
+    `version` is the one the admin's form was opened at: if someone saved or
+    restored this email since, EditConflict is raised and nothing is stored.
+    """
     kind = KINDS[key]
     problems = problems_in(kind, subject, body)
     if problems:
         return problems
-    stored = db.session.get(EmailTemplate, key)
+    stored = _unchanged_since(key, version)
     if stored is None:
         stored = EmailTemplate(key=key)
         db.session.add(stored)
     stored.subject, stored.body, stored.updated_by = subject.strip(), body, by
     stored.updated_at = utcnow()
-    db.session.flush()
+    _flush(key)
     record_event("email_template.saved", details={"template": key})
     return []
 
 
-def restore_default(key: str) -> None:
-    stored = db.session.get(EmailTemplate, key)
-    if stored is not None:
-        db.session.delete(stored)
-        db.session.flush()
+def restore_default(key: str, *, by: str, version: int) -> None:
+    """Use the default wording again, unless someone saved since `version` (EditConflict).
+
+    The row is emptied, not deleted, so that its version goes on counting: a form
+    opened before the restore stays refused even after someone saves anew.
+    """
+    stored = _unchanged_since(key, version)
+    if stored is None or not stored.subject:
+        return  # the default is in use already
+    stored.subject, stored.body, stored.updated_by = "", "", by
+    stored.updated_at = utcnow()
+    _flush(key)
     record_event("email_template.restored", details={"template": key})
+
+
+def _unchanged_since(key: str, version: int) -> EmailTemplate | None:
+    """The stored row, if it is still at `version`; EditConflict if it is not."""
+    stored = db.session.get(EmailTemplate, key)
+    if (stored.version if stored is not None else 0) != version:
+        raise _conflict(key, stored)
+    return stored
+
+
+def _flush(key: str) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another request saved between our read and our UPDATE (version_id_col). The
+        # session cannot read until changes() has rolled back: who it was goes unsaid.
+        raise _conflict(key, None) from None
+
+
+def _conflict(key: str, stored: EmailTemplate | None) -> EditConflict:
+    by, at = (stored.updated_by, stored.updated_at) if stored is not None else (None, None)
+    return EditConflict(f"The {KINDS[key].title} email", by, at)
