@@ -183,16 +183,14 @@ def _pin_void():
     return render_template("auth/pin_void.html", message=message), 403
 
 
-def _acceptable(form, user: User, *, needs_pin: bool = False) -> bool:
-    """Whether the form can be acted on; if not, each field says why."""
+def _acceptable(form, email: str, *, needs_pin: bool = False) -> bool:
+    """Whether the form can be acted on; if not, each field says why. Estimating the
+    password's strength can take most of a second: call it holding no lock."""
     if not form.validate_on_submit():
         return False
     if needs_pin and not (form.pin.data or "").strip():
         form.pin.errors.append("Enter the PIN your centre was given.")
         return False
-    email = user.email
-    # Estimating a password's strength can take most of a second: hold no lock meanwhile.
-    release_transaction()
     problem = password_problem(
         form.password.data,
         min_length=current_app.config["PASSWORD_MIN_LENGTH"],
@@ -233,11 +231,10 @@ def activate(token: str):
     page = {"form": form, "user": user, "needs_pin": needs_pin}
     if request.method == "GET":
         return render_template("auth/activate.html", **page)
-    if not _acceptable(form, user, needs_pin=needs_pin):
+    user_id, email = user.id, user.email
+    release_transaction()  # no lock is held while the password is estimated and hashed
+    if not _acceptable(form, email, needs_pin=needs_pin):
         return render_template("auth/activate.html", **page), 422
-
-    user_id = user.id
-    release_transaction()  # no lock is held while the password is hashed
     password_hash = passwords.hash_password(form.password.data)
     try:
         user = activate_account(user_id, pin=form.pin.data, password_hash=password_hash)
@@ -272,11 +269,10 @@ def reset_password_page(token: str):
     form = NewPasswordForm()
     if request.method == "GET":
         return render_template("auth/reset.html", form=form, user=user)
-    if not _acceptable(form, user):
+    user_id, old_hash, email = user.id, user.password_hash, user.email
+    release_transaction()  # no lock is held while the password is estimated and hashed
+    if not _acceptable(form, email):
         return render_template("auth/reset.html", form=form, user=user), 422
-
-    user_id, old_hash = user.id, user.password_hash
-    release_transaction()
     password_hash = passwords.hash_password(form.password.data)
     try:
         user = reset_password(user_id, old_password_hash=old_hash, password_hash=password_hash)

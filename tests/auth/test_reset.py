@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.auth.accounts import RESET_EMPTY, RESET_SENT
 from app.models import Event, OutboxMessage, User
 from app.services.accounts import passwords
+from app.services.accounts.password_policy import password_problem
 from tests.auth.test_login import sign_in, without_csrf_tokens
 from tests.conftest import PASSWORD, csrf_token_of
 
@@ -176,3 +177,21 @@ def test_a_guessable_new_password_is_refused_with_the_reason(
     assert response.status_code == 422
     assert why in html.unescape(response.get_data(as_text=True))
     assert passwords.verify_password(db.session.get(User, user.id).password_hash, PASSWORD)
+
+
+def test_no_database_lock_is_held_while_the_password_is_estimated(
+    mail_client, smtp_server, csrf_token, make_user, db, monkeypatch
+):
+    from app.auth import accounts
+
+    in_transaction = []
+
+    def estimate(*args, **kwargs):
+        in_transaction.append(db.session().in_transaction())
+        return password_problem(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "password_problem", estimate)
+    user = make_user("tp")
+    path = reset_link(smtp_server, mail_client, csrf_token, user)
+    assert choose(mail_client, path).status_code == 302
+    assert in_transaction == [False]
