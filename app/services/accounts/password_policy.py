@@ -27,9 +27,9 @@ MIN_SCORE = 3
 # square of the length, and its l33t matcher tries up to 736 substitution tables
 # on a string of symbols such as "4@8({[<36|!1": measured on the 2-core machine,
 # such a string takes about 1 s of CPU at 32 characters, 4 s at 64 and 6 s at 100
-# (a passphrase: 6 ms, 18 ms, 50 ms). Appending characters never makes a password
-# easier to guess, so a strong prefix means a strong password; a password whose
-# start is weak is refused, however long the rest.
+# (a passphrase: 6 ms, 18 ms, 50 ms). In zxcvbn's model more characters hardly ever
+# make a password easier to guess, so a strong prefix means a strong password; a
+# password whose start is weak is refused, however long the rest.
 ESTIMATED_PREFIX = 32
 
 # Words anybody attacking this portal would try first.
