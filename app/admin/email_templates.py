@@ -2,19 +2,18 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
 from app.admin import bp
-from app.extensions import db
-from app.models import EmailTemplate
 from app.services.audit import record_event
 from app.services.email import templates as email_templates
 from app.services.email.outbox import queue_email
 from app.services.email.templates import ALLOWED_FILTERS, KINDS, Kind, Problem
+from app.services.errors import EditConflict
+from app.services.transactions import changes
 from app.web.access import allow
 from app.web.forms import PortalForm
-from app.web.htmx import confirmation_page, is_htmx_fragment_request, render_page_or_fragment
+from app.web.htmx import confirmation_page, fragment_or_redirect, render_page_or_fragment
 
 PREVIEW = "preview"  # the id of the edit page's preview region
 
@@ -31,14 +30,34 @@ class EmailTemplateForm(PortalForm):
     subject = StringField("Subject")
     # Not stripped: blank lines at the end of an email are the admin's to choose.
     body = TextAreaField("Text of the email", filters=[_unix_line_endings])
+    # The version of the wording the form was opened at (see templates.save_wording).
+    version = HiddenField()
+
+    @classmethod
+    def as_stored(cls, key: str) -> "EmailTemplateForm":
+        """The wording in use now, at its present version."""
+        subject, body, _ = email_templates.wording(key)
+        data = {"subject": subject, "body": body, "version": email_templates.version_of(key)}
+        return cls(formdata=None, data=data)
 
     def wording(self) -> tuple[str, str]:
         return self.subject.data or "", self.body.data or ""
+
+    def opened_at(self) -> int:
+        """The version sent back; a missing or mangled one matches no version."""
+        return _version(self.version.data)
 
     def show(self, problems: list[Problem]) -> None:
         """Put each problem under the field it is in."""
         for name in ("subject", "body"):
             getattr(self, name).errors = [str(p) for p in problems if p.field == name]
+
+
+def _version(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
 
 
 def _kind_or_404(key: str) -> Kind:
@@ -56,7 +75,7 @@ def _sample(kind: Kind, subject: str, body: str, **sample):
     try:
         return email_templates.render(subject, body, context), []
     except Exception as error:  # noqa: BLE001 - a branch the check's sample did not reach
-        return None, [Problem("body", None, f"This wording cannot be rendered: {error}")]
+        return None, [Problem("body", None, email_templates.render_failure(error))]
 
 
 def _edit_page(kind: Kind, form: EmailTemplateForm, status: int = 200, **context):
@@ -67,7 +86,7 @@ def _edit_page(kind: Kind, form: EmailTemplateForm, status: int = 200, **context
         PREVIEW,
         kind=kind,
         form=form,
-        stored=db.session.get(EmailTemplate, kind.key),
+        stored=email_templates.changed_wording(kind.key),
         allowed_filters=sorted(ALLOWED_FILTERS),
         **context,
     ), status
@@ -76,7 +95,7 @@ def _edit_page(kind: Kind, form: EmailTemplateForm, status: int = 200, **context
 @bp.route("/email-templates", endpoint="email_templates")
 @allow("admin")
 def email_template_list():
-    stored = {row.key: row for row in db.session.scalars(select(EmailTemplate))}
+    stored = email_templates.changed_wordings()
     return render_template("admin/email_templates.html", kinds=KINDS.values(), stored=stored)
 
 
@@ -85,18 +104,37 @@ def email_template_list():
 def email_template(key: str):
     kind = _kind_or_404(key)
     if request.method == "GET":
-        subject, body, _ = email_templates.wording(key)
-        form = EmailTemplateForm(formdata=None, data={"subject": subject, "body": body})
-        preview, problems = _sample(kind, subject, body)
+        form = EmailTemplateForm.as_stored(key)
+        preview, problems = _sample(kind, *form.wording())
         return _edit_page(kind, form, preview=preview, problems=problems)
     form = EmailTemplateForm()
-    problems = email_templates.save_wording(key, *form.wording(), by=current_user.email)
+    try:
+        with changes():
+            problems = email_templates.save_wording(
+                key, *form.wording(), by=current_user.email, version=form.opened_at()
+            )
+    except EditConflict as conflict:
+        return _conflict_page(kind, form, conflict)
     if not problems:
-        db.session.commit()
         flash(f"Saved the {kind.title} email.", "success")
         return redirect(url_for(".email_template", key=key))
     form.show(problems)
     return _edit_page(kind, form, 422, problems=problems)
+
+
+def _conflict_page(kind: Kind, unsaved: EmailTemplateForm, conflict: EditConflict):
+    """The wording as it is now, to start again from, with the admin's own beside it."""
+    form = EmailTemplateForm.as_stored(kind.key)
+    preview, problems = _sample(kind, *form.wording())
+    return _edit_page(
+        kind,
+        form,
+        409,
+        preview=preview,
+        problems=problems,
+        conflict=str(conflict),
+        unsaved=unsaved.wording(),
+    )
 
 
 @bp.route("/email-templates/<key>/preview", methods=["POST"])
@@ -124,15 +162,15 @@ def email_template_test(key: str):
     subject, body = preview
     queue_email(to=to, template=key, subject=f"[Test] {subject}", body=body)
     record_event("email_template.test_sent", details={"template": key, "to": to})
-    db.session.commit()
-    # Nothing below reads the database: the email is sent once the response has gone.
-    if is_htmx_fragment_request() and request.htmx.target == PREVIEW:
-        # The admin's unsaved changes stay in the form: only the preview says it went.
-        return render_template(
-            "admin/_email_preview.html", form=form, preview=preview, problems=[], sent_to=to
-        )
-    flash(f"A test email is on its way to {to}.", "success")
-    return redirect(url_for(".email_template", key=key))
+    # With htmx the admin's unsaved changes stay in the form: only the preview says it went.
+    return fragment_or_redirect(
+        "admin/_email_preview.html",
+        url_for(".email_template", key=key),
+        f"A test email is on its way to {to}.",
+        form=form,
+        preview=preview,
+        problems=[],
+    )
 
 
 @bp.route("/email-templates/<key>/restore", methods=["GET", "POST"])
@@ -140,6 +178,8 @@ def email_template_test(key: str):
 def email_template_restore(key: str):
     kind = _kind_or_404(key)
     if request.method == "GET":
+        # The version the edit page showed; opened some other way, the one there is now.
+        version = request.args.get("version") or email_templates.version_of(key)
         return confirmation_page(
             title=f"Restore the default wording of the {kind.title} email?",
             message="The subject and text the portal came with will be used again, and the "
@@ -147,8 +187,15 @@ def email_template_restore(key: str):
             action=url_for(".email_template_restore", key=key),
             button="Restore default",
             cancel=url_for(".email_template", key=key),
+            hidden=[("version", _version(version))],
         )
-    email_templates.restore_default(key)
-    db.session.commit()
-    flash(f"The {kind.title} email has its default wording again.", "success")
+    try:
+        with changes():
+            email_templates.restore_default(
+                key, by=current_user.email, version=_version(request.form.get("version"))
+            )
+    except EditConflict as conflict:
+        flash(str(conflict), "error")
+    else:
+        flash(f"The {kind.title} email has its default wording again.", "success")
     return redirect(url_for(".email_template", key=key))

@@ -21,13 +21,14 @@ from app.services.accounts import passwords
 from app.services.accounts.activation import (
     ActivationRefused,
     activate_account,
+    format_lifetime,
     request_activation,
     request_reset,
     reset_password,
 )
 from app.services.accounts.password_policy import password_problem
 from app.services.accounts.sign_in import normalise_email
-from app.services.accounts.tokens import ACTIVATE, RESET, signed_user_id, user_for_token
+from app.services.accounts.tokens import ACTIVATE, RESET, LinkCheck, check_link, signed_user_id
 from app.services.transactions import release_transaction
 from app.web.access import public
 from app.web.htmx import is_htmx_fragment_request
@@ -158,15 +159,22 @@ def request_password_reset():
     )
 
 
-def _user_for(token: str, purpose: str) -> User | None:
+def _check(token: str, purpose: str) -> LinkCheck:
     mail = account_mail()
-    return user_for_token(
-        token, purpose, secret_key=mail.secret_key, lifetime=mail.lifetime(purpose)
-    )
+    return check_link(token, purpose, secret_key=mail.secret_key, lifetime=mail.lifetime(purpose))
 
 
-def _link_dead(purpose: str):
-    return render_template("auth/link_dead.html", purpose=purpose), 404
+def _link_dead(purpose: str, *, expired: bool = False):
+    """Why the link does not work, and the form to ask for a new one. It names no
+    account: an expired link is ours, but whoever holds it may not be its owner."""
+    return render_template(
+        "auth/link_dead.html",
+        purpose=purpose,
+        expired=expired,
+        lifetime=format_lifetime(account_mail().lifetime(purpose)),
+        activation_form=ActivationRequestForm(formdata=None, prefix="activate"),
+        reset_form=ResetRequestForm(formdata=None, prefix="reset"),
+    ), 404
 
 
 def _pin_void():
@@ -174,15 +182,19 @@ def _pin_void():
     return render_template("auth/pin_void.html", message=message), 403
 
 
-def _acceptable(form, user: User, *, needs_pin: bool = False) -> bool:
-    """Whether the form can be acted on; if not, each field says why."""
+def _acceptable(form, email: str, *, needs_pin: bool = False) -> bool:
+    """Whether the form can be acted on; if not, each field says why. Estimating the
+    password's strength can take most of a second: call it holding no lock."""
     if not form.validate_on_submit():
         return False
     if needs_pin and not (form.pin.data or "").strip():
         form.pin.errors.append("Enter the PIN your centre was given.")
         return False
     problem = password_problem(
-        form.password.data, min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=user.email
+        form.password.data,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        email=email,
+        organisation=current_app.config["ORGANISATION_NAME"],
     )
     if problem:
         form.password.errors.append(problem)
@@ -207,9 +219,10 @@ def _signed_in_fresh(user: User) -> None:
 )
 @public
 def activate(token: str):
-    user = _user_for(token, ACTIVATE)
-    if user is None:
-        return _link_dead(ACTIVATE)
+    link = _check(token, ACTIVATE)
+    if link.user is None:
+        return _link_dead(ACTIVATE, expired=link.expired)
+    user = link.user
     needs_pin = user.role == "centre"
     if needs_pin and user.pin is None:
         return _pin_void()
@@ -217,11 +230,10 @@ def activate(token: str):
     page = {"form": form, "user": user, "needs_pin": needs_pin}
     if request.method == "GET":
         return render_template("auth/activate.html", **page)
-    if not _acceptable(form, user, needs_pin=needs_pin):
+    user_id, email = user.id, user.email
+    release_transaction()  # no lock is held while the password is estimated and hashed
+    if not _acceptable(form, email, needs_pin=needs_pin):
         return render_template("auth/activate.html", **page), 422
-
-    user_id = user.id
-    release_transaction()  # no lock is held while the password is hashed
     password_hash = passwords.hash_password(form.password.data)
     try:
         user = activate_account(user_id, pin=form.pin.data, password_hash=password_hash)
@@ -249,17 +261,17 @@ def activate(token: str):
 )
 @public
 def reset_password_page(token: str):
-    user = _user_for(token, RESET)
-    if user is None:
-        return _link_dead(RESET)
+    link = _check(token, RESET)
+    if link.user is None:
+        return _link_dead(RESET, expired=link.expired)
+    user = link.user
     form = NewPasswordForm()
     if request.method == "GET":
         return render_template("auth/reset.html", form=form, user=user)
-    if not _acceptable(form, user):
+    user_id, old_hash, email = user.id, user.password_hash, user.email
+    release_transaction()  # no lock is held while the password is estimated and hashed
+    if not _acceptable(form, email):
         return render_template("auth/reset.html", form=form, user=user), 422
-
-    user_id, old_hash = user.id, user.password_hash
-    release_transaction()
     password_hash = passwords.hash_password(form.password.data)
     try:
         user = reset_password(user_id, old_password_hash=old_hash, password_hash=password_hash)

@@ -13,7 +13,9 @@ OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 
 class EmailTemplate(db.Model):
-    """An admin's wording of one kind of email. Without a row, the default wording is used."""
+    """An admin's wording of one kind of email. Without a row, or with an empty subject
+    (the default restored; the row stays so that its version goes on counting), the
+    default wording is used."""
 
     __tablename__ = "email_templates"
 

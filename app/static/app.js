@@ -98,3 +98,102 @@
     });
   });
 })();
+
+// E-mail Templates: line numbers beside the text of an email (a textarea marked
+// data-line-numbers), so that a problem's "Line 12" can be found at a glance; the
+// lines with problems are marked, and a problem's link selects its line. Each
+// number is as tall as its line once wrapped, measured in a hidden copy of the
+// text laid out as the textarea lays it out, and the numbers scroll with the text.
+// Without JavaScript the problems still name and quote their lines.
+(function () {
+  "use strict";
+
+  var COPIED = ["fontFamily", "fontSize", "fontWeight", "lineHeight", "letterSpacing", "wordSpacing", "tabSize"];
+
+  function numberLines(textarea) {
+    if (textarea.dataset.lineNumbered) return;
+    textarea.dataset.lineNumbered = "yes";
+    var wrapper = document.createElement("div");
+    var gutter = document.createElement("div");
+    var copy = document.createElement("div");
+    wrapper.className = "line-numbered";
+    gutter.className = "line-gutter";
+    copy.className = "line-copy";
+    gutter.setAttribute("aria-hidden", "true");
+    copy.setAttribute("aria-hidden", "true");
+    textarea.parentNode.insertBefore(wrapper, textarea);
+    wrapper.append(gutter, textarea, copy);
+    var pending = false;
+
+    function render() {
+      pending = false;
+      var style = getComputedStyle(textarea);
+      COPIED.forEach(function (name) { copy.style[name] = style[name]; gutter.style[name] = style[name]; });
+      gutter.style.fontFamily = "";  // the numbers in the page's own monospace
+      var sides = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      copy.style.width = (textarea.clientWidth - sides) + "px";
+      gutter.style.paddingTop = (parseFloat(style.paddingTop) + parseFloat(style.borderTopWidth)) + "px";
+      copy.replaceChildren.apply(copy, textarea.value.split("\n").map(function (line) {
+        var row = document.createElement("div");
+        row.textContent = line || "\u200b";  // an empty line is one line high
+        return row;
+      }));
+      var numbers = Array.prototype.map.call(copy.children, function (row, index) {
+        var number = document.createElement("div");
+        number.textContent = index + 1;
+        number.style.height = row.getBoundingClientRect().height + "px";
+        return number;
+      });
+      // Room to scroll as far as the text does.
+      var end = document.createElement("div");
+      end.style.height = textarea.clientHeight + "px";
+      gutter.replaceChildren.apply(gutter, numbers.concat([end]));
+      markProblems();
+      gutter.scrollTop = textarea.scrollTop;
+    }
+
+    function later() {
+      if (!pending) { pending = true; requestAnimationFrame(render); }
+    }
+
+    function markProblems() {
+      var lines = {};
+      document.querySelectorAll('a[data-field="' + textarea.id + '"][data-line]').forEach(function (link) {
+        lines[link.dataset.line] = true;
+      });
+      Array.prototype.forEach.call(gutter.children, function (number, index) {
+        number.classList.toggle("has-problem", Boolean(lines[index + 1]));
+      });
+    }
+
+    function selectLine(number) {
+      var lines = textarea.value.split("\n");
+      var start = lines.slice(0, number - 1).join("\n").length + (number > 1 ? 1 : 0);
+      var row = copy.children[number - 1];
+      textarea.focus();
+      textarea.setSelectionRange(start, start + (lines[number - 1] || "").length);
+      if (row) textarea.scrollTop = Math.max(row.offsetTop - textarea.clientHeight / 3, 0);
+    }
+
+    textarea.addEventListener("input", later);
+    textarea.addEventListener("scroll", function () { gutter.scrollTop = textarea.scrollTop; });
+    new ResizeObserver(later).observe(textarea);
+    document.addEventListener("htmx:afterSettle", markProblems);
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest('a[data-field="' + textarea.id + '"][data-line]');
+      if (!link) return;
+      event.preventDefault();
+      selectLine(Number(link.dataset.line));
+    });
+    render();
+  }
+
+  function numberAll() {
+    document.querySelectorAll("textarea[data-line-numbers]").forEach(numberLines);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", numberAll);
+  } else {
+    numberAll();
+  }
+})();

@@ -93,13 +93,15 @@ def test_only_admins_may_use_the_pages(client, login_as, csrf_token, role, db):
 
 def test_save_stores_the_wording_and_records_an_event(client, admin, csrf_token, db):
     body = "Dear {{ email }},\r\n\r\nFollow {{ link }} before {{ expires }}.\r\n\r\n"
-    response = post(client, csrf_token, EDIT, {"subject": " Your account ", "body": body})
+    response = post(
+        client, csrf_token, EDIT, {"subject": " Your account ", "body": body, "version": "0"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == EDIT
     page = text_of(client.get(EDIT))
     assert "Saved the Activation (centre user) email." in page
     assert "Changed by boss@example.com on" in page
-    assert 'href="/admin/email-templates/activation/restore"' in page
+    assert 'href="/admin/email-templates/activation/restore?version=1"' in page
     assert "Subject: Your account" in page
     assert "Follow https://portal.example.org/activate/SAMPLE-LINK before" in page
 
@@ -117,10 +119,15 @@ def test_save_stores_the_wording_and_records_an_event(client, admin, csrf_token,
 @pytest.mark.parametrize(
     ("subject", "body", "field", "message"),
     [
-        ("Hello", "Line one\n{{ email }\nLine three", "body", "line 2: Unexpected"),
-        ("Hello", "One\nTwo\n\n{{ centre_nmber }}", "body", "line 4: “{{ centre_nmber }}” is not"),
-        ("Hi {{ role }}", "Fine {{ email }}", "subject", "line 1: “{{ role }}” is not"),
-        ("Hello", "{% for x in link %}{{ x }}{% endfor %}", "body", "line 1: loops are not"),
+        (
+            "Hello",
+            "Line one\n{{ email }\nLine three",
+            "body",
+            "Line 2: a placeholder is not closed: add }} after “{{ email”.",
+        ),
+        ("Hello", "One\nTwo\n\n{{ centre_nmber }}", "body", "Line 4: “{{ centre_nmber }}” is not"),
+        ("Hi {{ role }}", "Fine {{ email }}", "subject", "Line 1: “{{ role }}” is not"),
+        ("Hello", "{% for x in link %}{{ x }}{% endfor %}", "body", "Line 1: loops are not"),
         ("", "Fine", "subject", "Enter a subject."),
     ],
 )
@@ -159,7 +166,7 @@ def test_python_internals_and_jinja_globals_are_refused(client, admin, csrf_toke
     response = post(client, csrf_token, EDIT, {"subject": "Hello", "body": body})
     assert response.status_code == 422
     error = text_of(response).split('id="body-error" class="field-error">', 1)[1]
-    assert error.startswith("line 1: ")
+    assert error.startswith("Line 1: ")
     assert stored(db) is None
     assert events(db, "email_template.saved") == []
 
@@ -185,11 +192,17 @@ def test_live_preview_lists_the_problems(client, admin, csrf_token, db):
     response = post(client, csrf_token, f"{EDIT}/preview", data, headers=PREVIEW_FRAGMENT)
     assert response.status_code == 422
     fragment = text_of(response)
-    assert "<pre" not in fragment and "<h1>" not in fragment
+    assert 'class="email-preview"' not in fragment and "<h1>" not in fragment
     problem = (
-        '<a href="#body">Text of the email</a>, line 2: “__class__” is not allowed in an email.'
+        '<a href="#body" data-field="body" data-line="2">Text of the email, line 2</a>: '
+        "“__class__” is not allowed in an email."
     )
     assert problem in fragment
+    # The line is shown as written, with its number.
+    assert (
+        '<pre class="problem-line"><span class="line-number">2</span>{{ email.__class__ }}</pre>'
+        in fragment
+    )
     assert stored(db) is None
 
 
@@ -205,7 +218,7 @@ def test_the_preview_button_without_javascript_shows_the_whole_page(client, admi
 
     response = post(client, csrf_token, f"{EDIT}/preview", {"subject": "Hi", "body": "{{ x }}"})
     assert response.status_code == 422
-    assert "line 1: “{{ x }}” is not a placeholder" in text_of(response).split('id="body-error"')[1]
+    assert "Line 1: “{{ x }}” is not a placeholder" in text_of(response).split('id="body-error"')[1]
 
 
 def test_send_me_a_test_sends_the_form_wording_to_the_admin(client, admin, csrf_token, db, capsys):
@@ -249,36 +262,126 @@ def test_send_me_a_test_refuses_wording_with_problems(client, admin, csrf_token,
     data = {"subject": "Hello", "body": "{{ email|attr('__class__') }}"}
     response = post(client, csrf_token, f"{EDIT}/test", data)
     assert response.status_code == 422
-    assert "The “attr” filter is not allowed" in text_of(response)
+    assert "the “attr” filter is not allowed" in text_of(response)
     response = post(client, csrf_token, f"{EDIT}/test", data, headers=PREVIEW_FRAGMENT)
     assert response.status_code == 422
     assert db.session.scalars(select(OutboxMessage)).all() == []
     assert events(db, "email_template.test_sent") == []
 
 
-def test_restore_default_asks_first_then_deletes_the_changed_wording(client, admin, csrf_token, db):
+def test_restore_default_asks_first_then_puts_the_default_back(client, admin, csrf_token, db):
     db.session.add(
         EmailTemplate(key="activation", subject="Changed", body="Changed", updated_by="x@y.org")
     )
     db.session.commit()
-    page = text_of(client.get(f"{EDIT}/restore"))
+    edit_page = text_of(client.get(EDIT))
+    assert f'href="{EDIT}/restore?version=1"' in edit_page
+    page = text_of(client.get(f"{EDIT}/restore?version=1"))
     assert "<h1>Restore the default wording of the Activation (centre user) email?</h1>" in page
     assert f'action="{EDIT}/restore"' in page
+    assert '<input type="hidden" name="version" value="1">' in page
     assert f'href="{EDIT}"' in page  # Cancel
-    assert stored(db) is not None
+    assert stored(db).subject == "Changed"
 
-    response = post(client, csrf_token, f"{EDIT}/restore", {})
+    response = post(client, csrf_token, f"{EDIT}/restore", {"version": "1"})
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]))
     assert "The Activation (centre user) email has its default wording again." in page
     assert 'value="Activate your {{ organisation }} secure portal account"' in page
     assert "Default wording." in page and "Restore default" not in page
-    assert stored(db) is None
+    assert (stored(db).subject, stored(db).updated_by) == ("", "boss@example.com")
+    assert "Default wording" in text_of(client.get("/admin/email-templates"))
     [event] = events(db, "email_template.restored")
     assert event.details == {"template": "activation"}
+
+
+def second_admin(app, csrf_token, make_user):
+    """Another admin, signed in with a session of their own."""
+    other = app.test_client()
+    user = make_user("admin", email="deputy@example.com")
+    with other.session_transaction() as session:
+        session["_user_id"] = user.session_token
+        session["_fresh"] = True
+    return other
+
+
+def version_on(page: str) -> str:
+    return page.split('name="version" type="hidden" value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_save_from_a_page_opened_before_another_admin_saved_is_refused(
+    app, client, admin, csrf_token, make_user, db, clock
+):
+    deputy = second_admin(app, csrf_token, make_user)
+    mine = version_on(text_of(client.get(EDIT)))
+    theirs = version_on(text_of(deputy.get(EDIT)))
+    assert mine == theirs == "0"
+
+    saved = {"subject": "Deputy's", "body": "Deputy's {{ email }}", "version": theirs}
+    assert post(deputy, csrf_token, EDIT, saved).status_code == 302
+    clock.advance(minutes=3)
+    late = {"subject": "Boss's", "body": "Boss's {{ link }}", "version": mine}
+    response = post(client, csrf_token, EDIT, late)
+    assert response.status_code == 409
+    page = text_of(response)
+    assert (
+        "The Activation (centre user) email was changed by deputy@example.com at "
+        "01 Jun 2026 08:00 UTC since you opened it, so your changes were not saved."
+    ) in page
+    # The form holds the wording as it is now, at its version; the admin's own is beside it.
+    assert 'value="Deputy\'s"' in page and version_on(page) == "1"
+    assert "Boss's {{ link }}" in page.split('class="unsaved-wording"', 1)[1]
+    assert (stored(db).subject, stored(db).body) == ("Deputy's", "Deputy's {{ email }}")
+    assert len(events(db, "email_template.saved")) == 1
+
+    # Saved again from the page as it is now, it goes through.
+    late["version"] = version_on(page)
+    assert post(client, csrf_token, EDIT, late).status_code == 302
+    assert stored(db).subject == "Boss's"
+
+
+def test_restoring_from_a_page_opened_before_another_admin_saved_is_refused(
+    app, client, admin, csrf_token, make_user, db
+):
+    db.session.add(EmailTemplate(key="activation", subject="Old", body="Old", updated_by="x@y.org"))
+    db.session.commit()
+    deputy = second_admin(app, csrf_token, make_user)
+    mine = version_on(text_of(client.get(EDIT)))
+    saved = {
+        "subject": "New",
+        "body": "New {{ email }}",
+        "version": version_on(text_of(deputy.get(EDIT))),
+    }
+    assert post(deputy, csrf_token, EDIT, saved).status_code == 302
+
+    response = post(client, csrf_token, f"{EDIT}/restore", {"version": mine})
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "was changed by deputy@example.com" in page and "default wording again" not in page
+    assert 'value="New"' in page
+    assert stored(db).subject == "New"
+    assert events(db, "email_template.restored") == []
 
 
 def test_posts_without_the_csrf_token_are_refused(client, admin, db):
     response = client.post(EDIT, data={"subject": "Hi", "body": "Hi"})
     assert response.status_code == 400
+    assert stored(db) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ 1" + "0" * 4300 + " }}",
+        "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}",
+        "{{ " + "+".join(["1"] * 4000) + " }}",
+    ],
+    ids=["4,300 digits", "2,000 brackets", "4,000-term sum"],
+)
+def test_wordings_that_crashed_the_page_are_refused_in_words(client, admin, csrf_token, db, body):
+    for action in ("", "/preview", "/test"):
+        response = post(client, csrf_token, EDIT + action, {"subject": "Hi", "body": body})
+        assert response.status_code == 422, action
+        error = text_of(response).split('id="body-error" class="field-error">', 1)[1]
+        assert error.startswith("Line 1: “{{ ") and "is too long" in error
     assert stored(db) is None

@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.services.accounts import passwords
-from app.services.accounts.tokens import ACTIVATE, RESET, make_token, user_for_token
+from app.services.accounts.tokens import ACTIVATE, RESET, LinkCheck, check_link, make_token
 
 KEY = "test-secret-key-not-for-production"
 HOUR = timedelta(hours=1)
@@ -19,7 +19,7 @@ def token_for(user, purpose=RESET, lifetime=HOUR, key=KEY):
 
 
 def check(token, purpose=RESET, lifetime=HOUR, key=KEY):
-    return user_for_token(token, purpose, secret_key=key, lifetime=lifetime)
+    return check_link(token, purpose, secret_key=key, lifetime=lifetime).user
 
 
 @pytest.mark.parametrize("purpose,activated", [(RESET, True), (ACTIVATE, False)])
@@ -101,3 +101,20 @@ def test_a_deleted_user_has_no_valid_link(make_user, clock):
 def test_a_reset_link_needs_an_activated_account(make_user, clock):
     user = make_user("centre", activated=False)
     assert check(token_for(user, RESET).token, RESET) is None
+
+
+def status(token, purpose=RESET, lifetime=HOUR, key=KEY):
+    return check_link(token, purpose, secret_key=key, lifetime=lifetime)
+
+
+def test_only_a_genuine_link_that_would_still_work_is_called_expired(make_user, clock):
+    user = make_user("tp")
+    link = token_for(user)
+    assert status(link.token) == LinkCheck(user)
+    clock.advance(hours=1, seconds=1)
+    assert status(link.token) == LinkCheck(expired=True)
+    # Signed with another key (nobody else can sign ours), or used: not valid, not expired.
+    assert status(link.token, key="another key") == LinkCheck()
+    user.password_hash = passwords.hash_password("a different long password")
+    db.session.commit()
+    assert status(link.token) == LinkCheck()

@@ -54,6 +54,13 @@ def format_expiry(moment: datetime) -> str:
     return f"{moment:%-d %B %Y %H:%M} UTC"
 
 
+def format_lifetime(lifetime: timedelta) -> str:
+    """How long a link works, in words: "72 hours", "1 hour", "90 minutes"."""
+    minutes = int(lifetime.total_seconds()) // 60
+    count, unit = (minutes // 60, "hour") if minutes % 60 == 0 else (minutes, "minute")
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
 def send_activation_email(user: User, mail: AccountMail) -> OutboxMessage:
     """Queue the email that lets a not-yet-activated user activate (an admin's doing)."""
     message = _activation_email(user, mail)

@@ -74,17 +74,40 @@ def signed_user_id(token: str, purpose: str, *, secret_key: str) -> int | None:
     return user_id if isinstance(user_id, int) else None
 
 
-def user_for_token(
-    token: str, purpose: str, *, secret_key: str, lifetime: timedelta
-) -> User | None:
-    """The user a valid token was made for, or None when it is expired, used,
-    tampered with, or made for another purpose."""
+@dataclass(frozen=True)
+class LinkCheck:
+    """What a link is worth: the user it works for, or whether it merely expired."""
+
+    user: User | None = None
+    # Made by us (its signature says so) for an account it would still apply to,
+    # but too old: asking for a new one will help. Anything else is not valid.
+    expired: bool = False
+
+
+def check_link(token: str, purpose: str, *, secret_key: str, lifetime: timedelta) -> LinkCheck:
+    """Whether a link works, and for whom; if not, whether it is only too old.
+
+    Only a token whose signature is good can be called expired: itsdangerous
+    checks the signature before the age, and nobody else can sign. A tampered,
+    unknown, used or other-purpose link is simply not valid, so an outsider
+    learns nothing about which accounts exist.
+    """
+    serializer = _serializer(secret_key, purpose)
     try:
-        payload = _serializer(secret_key, purpose).loads(
-            token, max_age=int(lifetime.total_seconds())
-        )
-    except (SignatureExpired, BadSignature):
-        return None
+        payload = serializer.loads(token, max_age=int(lifetime.total_seconds()))
+        expired = False
+    except SignatureExpired:
+        payload, expired = serializer.loads(token), True  # the signature is good
+    except BadSignature:
+        return LinkCheck()
+    user = _user_it_applies_to(payload, purpose)
+    if user is None:
+        return LinkCheck()
+    return LinkCheck(expired=True) if expired else LinkCheck(user)
+
+
+def _user_it_applies_to(payload, purpose: str) -> User | None:
+    """The user of a token's payload, if the token was made for their present state."""
     if not isinstance(payload, dict) or not isinstance(payload.get("user"), int):
         return None
     user = db.session.get(User, payload["user"])

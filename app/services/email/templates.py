@@ -8,17 +8,24 @@ or assignments, only placeholders and {% if %}.
 """
 
 import logging
+import re
 import traceback
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import EmailTemplate
 from app.services.audit import record_event
 from app.services.clock import utcnow
+from app.services.email import syntax
+from app.services.email.syntax import Found
+from app.services.errors import EditConflict
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +191,12 @@ class Problem:
     field: str  # "subject" or "body"
     line: int | None
     message: str
+    text: str = ""  # the line as written, to show beside the message
 
     def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.message}"
+        if self.line:
+            return f"Line {self.line}: {self.message}"
+        return f"{self.message[:1].upper()}{self.message[1:]}"
 
 
 def kind(key: str) -> Kind:
@@ -207,7 +216,7 @@ def sample_context(kind: Kind, organisation: str, email: str = "exams@example.or
 
 
 def problems_in(kind: Kind, subject: str, body: str) -> list[Problem]:
-    """Everything that stops this wording from being used, with where it is."""
+    """Everything that stops this wording from being used, each with the line it is on."""
     problems = []
     if not subject.strip():
         problems.append(Problem("subject", None, "Enter a subject."))
@@ -221,44 +230,107 @@ def problems_in(kind: Kind, subject: str, body: str) -> list[Problem]:
         line = _control_character_line(source)
         if line:
             problems.append(
-                Problem(name, line, "Control characters (other than line breaks) are not allowed.")
+                Problem(name, line, "control characters (other than line breaks) are not allowed.")
             )
     if not body.strip():
         problems.append(Problem("body", None, "Enter the text of the email."))
     elif len(body) > BODY_MAX:
         problems.append(Problem("body", None, f"The text has at most {BODY_MAX} characters."))
-    for name, source in (("subject", subject), ("body", body)):
-        if source.strip():
-            problems.extend(_source_problems(kind, name, source))
+    for name, source, limit in (("subject", subject, SUBJECT_MAX), ("body", body, BODY_MAX)):
+        # Text over its length is not read at all: reading is what takes the time.
+        if source.strip() and len(source) <= limit:
+            lines = source.split("\n")
+            problems.extend(
+                Problem(name, found.line, found.message, _line_text(lines, found.line))
+                for found in _source_problems(kind, source)
+            )
     return problems
 
 
-def _source_problems(kind: Kind, field_name: str, source: str) -> list[Problem]:
+def _line_text(lines: list[str], number: int | None) -> str:
+    if not number or number > len(lines):
+        return ""
+    line = lines[number - 1].rstrip()
+    return line if len(line) <= 120 else line[:119] + "…"
+
+
+def _source_problems(kind: Kind, source: str) -> list[Found]:
+    """Everything wrong in one field's text, every line's problem at once."""
+    tags, unclosed = syntax.tags_in(source)
+    too_big = syntax.bound_problems(tags)
+    if too_big:
+        # Not given to Jinja at all: that is what could crash.
+        return _in_line_order(unclosed + too_big + syntax.block_problems(tags))
     try:
         tree = _sandbox.parse(source)
     except TemplateSyntaxError as error:
-        return [Problem(field_name, error.lineno, _sentence(error.message or "syntax error"))]
+        # Jinja reports only the first error: read each placeholder and tag on its own.
+        found = unclosed + syntax.block_problems(tags) + _tag_problems(kind, tags)
+        return _in_line_order(found or [Found(error.lineno, _UNREADABLE)])
+    except _TOO_MUCH:
+        return [Found(None, _TOO_COMPLICATED)]
+    found = _tree_problems(kind, tree)
+    return _in_line_order(found) if found else _render_problems(kind, source)
+
+
+# What Jinja or Python raise when a wording is too big for them, whatever the bounds miss.
+_TOO_MUCH = (RecursionError, MemoryError, OverflowError, ValueError)
+_TOO_COMPLICATED = (
+    "this text is too complicated for the portal to read: make its placeholders and "
+    "{% if %} tags simpler."
+)
+_UNREADABLE = (
+    "this line cannot be read: check that each {{ has its }} and each {% its %}, "
+    "and that quotation marks are closed."
+)
+# Bounds on the parsed wording, checked before anything walks it recursively.
+MAX_NODES = 3_000
+MAX_DEPTH = 40
+
+
+def _in_line_order(found: list[Found]) -> list[Found]:
+    return sorted(dict.fromkeys(found), key=lambda f: f.line or 0)
+
+
+def _tag_problems(kind: Kind, tags: list[syntax.Tag]) -> list[Found]:
+    """Each placeholder and {% if %} condition checked alone, as if the rest were right."""
+    found = []
+    for tag in tags:
+        source = syntax.source_to_parse(tag)
+        if source is None:
+            continue
+        try:
+            tree = _sandbox.parse(source)
+        except TemplateSyntaxError as error:
+            found.append(Found(tag.line, syntax.plain_words(error, tag)))
+        except _TOO_MUCH:
+            found.append(Found(tag.line, _TOO_COMPLICATED))
+        else:
+            found.extend(_tree_problems(kind, tree))
+    return found
+
+
+def _tree_problems(kind: Kind, tree: nodes.Template) -> list[Found]:
+    """What a parsed wording uses that an email may not, each at its line."""
+    size = _size_problem(tree)
+    if size:
+        return [size]
     problems = []
     for node_type, what in _FORBIDDEN_NODES.items():
         for node in tree.find_all(node_type):
-            problems.append(
-                Problem(field_name, node.lineno, f"{what} are not allowed; use placeholders.")
-            )
+            problems.append(Found(node.lineno, f"{what} are not allowed; use placeholders."))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         name = node.attr if isinstance(node, nodes.Getattr) else _constant(node.arg)
         # Refused here, not only by the sandbox when rendered: the check below renders
         # with sample values, which may never reach this branch of an {% if %}.
         if isinstance(name, str) and name.startswith("_"):
-            problems.append(
-                Problem(field_name, node.lineno, f"“{name}” is not allowed in an email.")
-            )
+            problems.append(Found(node.lineno, f"“{name}” is not allowed in an email."))
     for node in tree.find_all(nodes.Filter):
         if node.name not in ALLOWED_FILTERS:
             problems.append(
-                Problem(
-                    field_name,
+                Found(
                     node.lineno,
-                    f"The “{node.name}” filter is not allowed in an email. "
+                    f"the “{node.name}” filter is not allowed in an email. "
                     f"These are: {', '.join(sorted(ALLOWED_FILTERS))}.",
                 )
             )
@@ -267,20 +339,71 @@ def _source_problems(kind: Kind, field_name: str, source: str) -> list[Problem]:
     for node in tree.find_all(nodes.Name):
         if node.ctx == "load" and node.name not in kind.placeholders:
             problems.append(
-                Problem(
-                    field_name,
+                Found(
                     node.lineno,
                     f"“{{{{ {node.name} }}}}” is not a placeholder of this email. "
                     f"It offers: {', '.join(kind.placeholders)}.",
                 )
             )
-    if problems:
-        return sorted(problems, key=lambda p: p.line or 0)
+    return problems
+
+
+def _size_problem(tree: nodes.Template) -> Found | None:
+    """Too many parts, or parts nested too deeply (a 4,000-term sum, say), for Jinja's
+    recursive compiler; measured without recursing."""
+    count, deepest, deepest_line = 0, 0, None
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > deepest:
+            deepest, deepest_line = depth, getattr(node, "lineno", None)
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    if count > MAX_NODES:
+        return Found(None, "this text has too many placeholders and tags: make it simpler.")
+    if deepest > MAX_DEPTH:
+        return Found(
+            deepest_line,
+            "this placeholder or {% if %} is too complicated: use fewer operations "
+            "and fewer {% if %} tags inside one another.",
+        )
+    return None
+
+
+def _render_problems(kind: Kind, source: str) -> list[Found]:
+    """Whatever goes wrong when the wording is shown with the sample values."""
     try:
         _sandbox.from_string(source).render(sample_context(kind, "Sample Exam Board"))
     except Exception as error:  # noqa: BLE001 - whatever the wording does wrong, refuse it
-        return [Problem(field_name, _template_line(error), _sentence(str(error)))]
+        return [Found(_template_line(error), render_failure(error))]
     return []
+
+
+def render_failure(error: Exception) -> str:
+    """Why a wording could not be shown, in words for the admin."""
+    if isinstance(error, SecurityError):
+        return "this reaches for something an email may not use."
+    if isinstance(error, UndefinedError):
+        missing = re.search(r"has no attribute '([^']*)'", error.message or "")
+        if missing:
+            return (
+                f"a placeholder is text: it has no “{missing.group(1)}”. Use the "
+                "placeholder as it is, or with a filter."
+            )
+        return "this uses a value the email does not have."
+    # Jinja's filters check their arguments with assert (truncate's length, for one).
+    if isinstance(error, FilterArgumentError | AssertionError):
+        return f"a filter was given a value it cannot use: {_sentence(str(error))}"
+    if isinstance(error, ZeroDivisionError):
+        return "this divides by zero."
+    if isinstance(error, TypeError):
+        return (
+            "this combines values that do not go together, such as text and a number. "
+            'Join text with ~, as in {{ email ~ " at " ~ centre_name }}.'
+        )
+    if isinstance(error, _TOO_MUCH):
+        return "this is too complicated, or its numbers too large, to show."
+    return "this cannot be shown with the sample values."
 
 
 def _control_character_line(source: str) -> int | None:
@@ -296,7 +419,7 @@ def _constant(node: nodes.Node):
 
 def _sentence(text: str) -> str:
     text = text.strip().rstrip(".")
-    return f"{text[:1].upper()}{text[1:]}."
+    return f"{text[:1].lower()}{text[1:]}."
 
 
 def _template_line(error: Exception) -> int | None:
@@ -304,9 +427,28 @@ def _template_line(error: Exception) -> int | None:
     return frames[-1].lineno if frames else None
 
 
+def changed_wording(key: str) -> EmailTemplate | None:
+    """An admin's wording of this kind of email, if it is in use (not the default)."""
+    stored = db.session.get(EmailTemplate, key)
+    # A restored default keeps its row, emptied (see restore_default).
+    return stored if stored is not None and stored.subject else None
+
+
+def changed_wordings() -> dict[str, EmailTemplate]:
+    """Every admin's wording in use, by kind of email."""
+    return {row.key: row for row in db.session.scalars(select(EmailTemplate)) if row.subject}
+
+
+def version_of(key: str) -> int:
+    """How many times this kind of email was saved or restored: 0 for never. An edit
+    form carries it, so that a save can tell whether someone saved in between."""
+    stored = db.session.get(EmailTemplate, key)
+    return stored.version if stored is not None else 0
+
+
 def wording(key: str) -> tuple[str, str, bool]:
     """The subject and body in use for this kind of email, and whether an admin changed them."""
-    stored = db.session.get(EmailTemplate, key)
+    stored = changed_wording(key)
     if stored is None:
         return KINDS[key].subject, KINDS[key].body, False
     return stored.subject, stored.body, True
@@ -342,26 +484,59 @@ def render_email(key: str, context: dict) -> tuple[str, str]:
         return render(KINDS[key].subject, KINDS[key].body, context)
 
 
-def save_wording(key: str, subject: str, body: str, *, by: str) -> list[Problem]:
-    """Store an admin's wording, or return why not (and store nothing)."""
+def save_wording(key: str, subject: str, body: str, *, by: str, version: int) -> list[Problem]:
+    """Store an admin's wording, or return why not (and store nothing).
+
+    `version` is the one the admin's form was opened at: if someone saved or
+    restored this email since, EditConflict is raised and nothing is stored.
+    """
     kind = KINDS[key]
     problems = problems_in(kind, subject, body)
     if problems:
         return problems
-    stored = db.session.get(EmailTemplate, key)
+    stored = _unchanged_since(key, version)
     if stored is None:
         stored = EmailTemplate(key=key)
         db.session.add(stored)
     stored.subject, stored.body, stored.updated_by = subject.strip(), body, by
     stored.updated_at = utcnow()
-    db.session.flush()
+    _flush(key)
     record_event("email_template.saved", details={"template": key})
     return []
 
 
-def restore_default(key: str) -> None:
-    stored = db.session.get(EmailTemplate, key)
-    if stored is not None:
-        db.session.delete(stored)
-        db.session.flush()
+def restore_default(key: str, *, by: str, version: int) -> None:
+    """Use the default wording again, unless someone saved since `version` (EditConflict).
+
+    The row is emptied, not deleted, so that its version goes on counting: a form
+    opened before the restore stays refused even after someone saves anew.
+    """
+    stored = _unchanged_since(key, version)
+    if stored is None or not stored.subject:
+        return  # the default is in use already
+    stored.subject, stored.body, stored.updated_by = "", "", by
+    stored.updated_at = utcnow()
+    _flush(key)
     record_event("email_template.restored", details={"template": key})
+
+
+def _unchanged_since(key: str, version: int) -> EmailTemplate | None:
+    """The stored row, if it is still at `version`; EditConflict if it is not."""
+    stored = db.session.get(EmailTemplate, key)
+    if (stored.version if stored is not None else 0) != version:
+        raise _conflict(key, stored)
+    return stored
+
+
+def _flush(key: str) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another request saved between our read and our UPDATE (version_id_col). The
+        # session cannot read until changes() has rolled back: who it was goes unsaid.
+        raise _conflict(key, None) from None
+
+
+def _conflict(key: str, stored: EmailTemplate | None) -> EditConflict:
+    by, at = (stored.updated_by, stored.updated_at) if stored is not None else (None, None)
+    return EditConflict(f"The {KINDS[key].title} email", by, at)
