@@ -82,8 +82,8 @@ def test_upload_creates_centres_and_users_and_reports(client, login_as, db):
     assert "Created 4 centre(s) and 4 user(s) (0 replaced)." in page
     assert count(db, Centre) == 4
     assert count(db, User, User.role == "centre") == 4
-    india = db.session.scalar(select(Centre).where(Centre.number == "IN301"))
-    assert india.timezone == "Asia/Kolkata" and india.search_key.startswith("in301 delhi")
+    india = db.session.scalar(select(Centre).where(Centre.number == "IN3001"))
+    assert india.timezone == "Asia/Kolkata" and india.search_key.startswith("in3001 delhi")
     run = db.session.scalar(select(ImportRun))
     assert (run.status, run.file_name, run.rows, run.actor_id) == (
         "applied",
@@ -818,3 +818,22 @@ def test_a_change_between_planning_and_the_lock_is_planned_again(
     assert count(db, User, User.role == "centre") == 2
     report_page(client, confirm(client, response))
     assert count(db, User, User.role == "centre") == 1
+
+
+def test_the_sample_uploaded_unchanged_leaves_the_demo_data_alone(client, db):
+    """The sample's centres are not the demo's, fixed or generated: nothing is removed."""
+    from app.services.demo import seed_demo, seed_scale
+
+    seed_demo()
+    seed_scale(300)
+    db.session.commit()
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
+    with client.session_transaction() as session:
+        session["_user_id"] = admin.session_token
+    centres_before = count(db, Centre)
+    users_before = set(db.session.scalars(select(User.email)))
+    content = client.get("/admin/centres/upload/sample.xlsx").data
+    page = report_page(client, upload(client, content))
+    assert "Created 4 centre(s) and 4 user(s) (0 replaced)." in page
+    assert count(db, Centre) == centres_before + 4
+    assert users_before <= set(db.session.scalars(select(User.email)))
