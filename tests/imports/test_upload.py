@@ -256,6 +256,36 @@ def issues_setup(client, make_centre, make_user):
     return hillside, missing, elsewhere, saved, page
 
 
+def section(page, section_id):
+    return page.split(f'id="{section_id}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_issue_lists_offer_select_all_and_none_only_while_something_can_be_ticked(
+    client, login_as, make_centre, make_user, db
+):
+    login_as("admin")
+    _, _, _, saved, page = issues_setup(client, make_centre, make_user)
+    for section_id in ("missing-centres", "extra-users", "duplicated-users"):
+        buttons = section(page, section_id)
+        assert 'data-select="all" hidden>Select all</button>' in buttons
+        assert 'data-select="none" hidden>Select none</button>' in buttons
+    run_id = db.session.scalar(select(ImportRun.id))
+    client.post(
+        f"/admin/centres/imports/{run_id}/delete-users",
+        data={
+            "section": "duplicated",
+            "user": saved.id,
+            "confirmed": "yes",
+            "csrf_token": csrf_token_of(client, "/"),
+        },
+    )
+    page = client.get(f"/admin/centres/imports/{run_id}").get_data(as_text=True)
+    duplicated = section(page, "duplicated-users")
+    assert "saved at GB556 (deleted since)" in duplicated  # still listed, nothing to tick
+    assert "Select all" not in duplicated and "Delete selected saved users" not in duplicated
+    assert "Select all" in section(page, "extra-users")
+
+
 def test_issue_sections_list_what_needs_a_decision(client, login_as, make_centre, make_user, db):
     login_as("admin")
     hillside, missing, elsewhere, saved, page = issues_setup(client, make_centre, make_user)
