@@ -12,7 +12,8 @@ from app.models import ImportRun
 from app.services.accounts.users import delete_centre_user
 from app.services.audit import record_event
 from app.services.centres.operations import soft_delete_centre
-from app.services.centres.upload.apply import import_centres
+from app.services.centres.upload.apply import Preview, import_centres
+from app.services.centres.upload.pending import PENDING_HOURS, PendingUploads
 from app.services.centres.upload.reader import MAX_FILE_BYTES
 from app.services.centres.upload.report import (
     USER_SECTIONS,
@@ -26,7 +27,7 @@ from app.services.centres.upload.report import (
 from app.services.centres.upload.workbooks import pins_workbook, sample_workbook
 from app.services.transactions import begin_write, is_lock_timeout
 from app.web.access import allow
-from app.web.htmx import confirmation_page, is_htmx_fragment_request
+from app.web.htmx import confirmation_page, fragment_or_redirect
 from app.web.limits import accepts_upload
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ HISTORY_SIZE = 20
 IN_PROGRESS = (
     "Another centres upload is being applied right now. Please wait a minute and upload "
     "your file again."
+)
+NOT_WAITING = (
+    "That upload is no longer waiting to be confirmed: it was applied or cancelled, or "
+    f"waited more than {PENDING_HOURS} hours. Nothing was changed by it now. Upload the file "
+    "again."
 )
 CHANGED_MEANWHILE = (
     "A centre or user in your file was added by someone else while the file was being "
@@ -77,14 +83,42 @@ def upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _upload_page(422, missing_file=True)
-    content = upload.read()
+    return _import(upload.read(), upload.filename)
+
+
+@bp.route("/centres/upload/waiting/<token>", methods=["POST"])
+@allow("admin")
+def confirm_upload(token: str):
+    waiting = _pending().find(token, current_user.id)
+    if waiting is None:
+        return _upload_page(410, busy=NOT_WAITING)
+    return _import(waiting.content, waiting.file_name, token, request.form.get("plan", ""))
+
+
+@bp.route("/centres/upload/waiting/<token>/cancel", methods=["POST"])
+@allow("admin")
+def cancel_upload(token: str):
+    if _pending().find(token, current_user.id) is not None:
+        _pending().discard(token)
+    flash("Upload cancelled: nothing was changed.", "success")
+    return redirect(url_for(".upload_page"))
+
+
+def _pending() -> PendingUploads:
+    return PendingUploads(current_app.instance_path)
+
+
+def _import(content: bytes, file_name: str, token: str | None = None, confirmed=None):
+    """Apply an upload, or show what it would do when it must be confirmed first
+    (its file kept meanwhile); then the report, or why it failed."""
+    actor = current_user._get_current_object()
+    actor_id = actor.id  # read now: importing ends the request's transaction
     try:
-        run = import_centres(content, upload.filename, actor=current_user._get_current_object())
-        db.session.commit()
+        result = import_centres(content, file_name, actor=actor, confirmed=confirmed)
     except OperationalError as error:
-        db.session.rollback()
         if not is_lock_timeout(error):
             raise
+        db.session.rollback()
         log.warning("centres upload refused: another upload holds the lock")
         return _upload_page(409, busy=IN_PROGRESS)
     except IntegrityError:
@@ -93,9 +127,14 @@ def upload():
         db.session.rollback()
         log.warning("centres upload clashed with a concurrent change", exc_info=True)
         return _upload_page(409, busy=CHANGED_MEANWHILE)
-    if not run.applied:
-        return _upload_page(422, failed=run)
-    return redirect(url_for(".import_report", run_id=run.id))
+    if isinstance(result, Preview):
+        token = token or _pending().keep(content, file_name, actor_id)
+        return render_template("admin/upload_preview.html", preview=result, token=token)
+    if token:
+        _pending().discard(token)
+    if not result.applied:
+        return _upload_page(422, failed=result)
+    return redirect(url_for(".import_report", run_id=result.id))
 
 
 @bp.route("/centres/upload/sample.xlsx")
@@ -124,10 +163,14 @@ def import_report(run_id: int):
 
 def _issue_section(run: ImportRun, fragment: str, message: str):
     """After an action: the updated section for htmx, else the whole report."""
-    if is_htmx_fragment_request():
-        return render_template(fragment, run=run, done=message, actionable=True, **issues_now(run))
-    flash(message, "success")
-    return redirect(url_for(".import_report", run_id=run.id))
+    return fragment_or_redirect(
+        fragment,
+        url_for(".import_report", run_id=run.id),
+        message,
+        run=run,
+        actionable=True,
+        **issues_now(run),
+    )
 
 
 def _confirm(
@@ -152,13 +195,16 @@ def _confirm(
 
 def _refuse_action(run: ImportRun, fragment: str, message: str):
     """Say why nothing was done: in the section for htmx, else on the report."""
-    if is_htmx_fragment_request():
-        actionable = run.id == latest_applied_id()
-        return render_template(
-            fragment, run=run, problem=message, actionable=actionable, **issues_now(run)
-        ), 422
-    flash(message, "error")
-    return redirect(url_for(".import_report", run_id=run.id))
+    return fragment_or_redirect(
+        fragment,
+        url_for(".import_report", run_id=run.id),
+        message,
+        category="error",
+        status=422,
+        run=run,
+        actionable=run.id == latest_applied_id(),
+        **issues_now(run),
+    )
 
 
 OLDER_REPORT = (
@@ -188,7 +234,6 @@ def delete_missing_centres(run_id: int):
         )
     for centre in centres:
         soft_delete_centre(centre)
-    db.session.commit()
     return _issue_section(
         run,
         fragment,
@@ -221,7 +266,6 @@ def delete_listed_users(run_id: int):
         )
     for user in users:
         delete_centre_user(user)
-    db.session.commit()
     return _issue_section(
         run, fragment, f"Deleted {len(users)} user(s). Their centres are unchanged."
     )
@@ -235,7 +279,6 @@ def new_user_pins_file(run_id: int):
     run = _applied_run_or_404(run_id)
     rows = new_user_pins(run)
     record_event("centres.pins_downloaded", subject=run, details={"users": len(rows)})
-    db.session.commit()
     return current_app.response_class(
         pins_workbook(rows),
         mimetype=XLSX,

@@ -71,8 +71,9 @@ def record_events(action: str, subject_type: str, items: list[tuple[int, dict]])
     if not items:
         return
     common = {"action": action, "subject_type": subject_type, **_who_and_when()}
-    db.session.execute(
-        insert(Event),
+    # Core, not the ORM's bulk insert: for 50,000 Events it is seconds faster.
+    db.session.connection().execute(
+        insert(Event.__table__),
         [{**common, "subject_id": subject_id, "details": details} for subject_id, details in items],
     )
 

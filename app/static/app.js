@@ -197,3 +197,26 @@
     numberAll();
   }
 })();
+
+// Issues lists on an upload's report: "Select all" / "Select none" tick or untick
+// every box of their form. Hidden until this script shows them, since without
+// JavaScript they would do nothing; shown again in sections htmx swaps in.
+(function () {
+  "use strict";
+
+  function showSelectButtons(root) {
+    var buttons = root.querySelectorAll ? root.querySelectorAll("[data-select]") : [];
+    for (var i = 0; i < buttons.length; i++) buttons[i].hidden = false;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-select]") : null;
+    if (!button || !button.form) return;
+    var boxes = button.form.querySelectorAll('input[type="checkbox"]');
+    for (var i = 0; i < boxes.length; i++) boxes[i].checked = button.dataset.select === "all";
+  });
+  document.addEventListener("htmx:load", function (event) {
+    showSelectButtons(event.detail.elt);
+  });
+  showSelectButtons(document);
+})();

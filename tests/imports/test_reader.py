@@ -127,6 +127,50 @@ def test_every_bad_row_is_reported_with_row_column_value_and_reason():
     assert len(found) == 7
 
 
+def test_one_pass_lists_every_problem_even_on_rows_whose_other_cells_are_bad():
+    """Rows compare with earlier rows of their centre even when a cell of either is bad."""
+    result = read_centres(
+        openpyxl_file(
+            [
+                row(number="GB201", zone=9, email="a@x.example"),
+                row(number="GB201", email="a@x.example"),
+                row(number="GB202", country="XX", email="c@x.example"),
+                row(number="GB202", town="Leeds", email="d@x.example"),
+                row(number="GB203", email="nope"),
+                row(number="GB203", name="Other Name", email="f@x.example"),
+                row(number="G-1"),
+                row(number="GB204", timezone="Mars/Base"),
+            ]
+        )
+    )
+    assert [(p.row, p.column) for p in result.problems] == [
+        (2, "Zone"),
+        (3, "Email"),
+        (4, "Country"),
+        (5, "Town"),
+        (6, "Email"),
+        (7, "Centre Name"),
+        (8, "Centre Number"),
+        (9, "Time Zone"),
+    ]
+    assert result.problems[1].reason == "already given for centre GB201 on row 2"
+    assert result.problems[3].reason == "centre GB202 has “London” on row 4"
+    assert result.problem_count == 8
+
+
+def test_centres_no_row_names_are_known_even_when_their_rows_have_problems():
+    result = read_centres(
+        openpyxl_file(
+            [
+                row(number="GB559", name="", zone=9),
+                row(number="GB560", name="Named Here", email="bad"),
+                row(number="GB560", name="", email="ok@x.example"),
+            ]
+        )
+    )
+    assert result.unnamed == {"GB559": 2}
+
+
 def test_a_formula_cell_is_refused():
     content = xlsxwriter_file([row(), row(number="GB102")], formulas=[(2, 1, '="Sneaky "&"Name"')])
     [problem] = read_centres(content).problems

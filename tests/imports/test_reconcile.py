@@ -53,6 +53,45 @@ def test_a_new_centre_needs_a_name():
     assert plan.new_users == []
 
 
+def test_a_time_zone_not_of_the_country_is_a_warning_to_confirm():
+    tokyo = CentreRow(2, "GB1", "New School", "GB", "London", "Asia/Tokyo", 3, "a@x.example")
+    plan = reconcile([tokyo, *rows(("GB2", "Fine", None))], [], [])
+    [warning] = plan.zone_warnings
+    assert (warning.row, warning.number, warning.country, warning.timezone) == (
+        2,
+        "GB1",
+        "GB",
+        "Asia/Tokyo",
+    )
+    assert plan.needs_confirmation and plan.new_centres  # still created, once confirmed
+    unlisted = CentreRow(2, "XK1", "Prishtina School", "XK", "Prishtina", "UTC", 3, None)
+    assert reconcile([unlisted], [], []).zone_warnings == []  # Kosovo: no zones listed
+
+
+def test_only_removals_renames_and_zone_warnings_need_confirmation():
+    adds = reconcile(rows(("GB1", "New School", "a@x.example")), [], [])
+    assert not adds.needs_confirmation
+    removes = reconcile(rows(("GB1", "", None)), [centre("GB1")], [user("w@x.example", "GB1")])
+    assert removes.needs_confirmation and [u.email for u in removes.replaced_users] == [
+        "w@x.example"
+    ]
+    renames = reconcile(rows(("GB1", "New Name", None)), [centre("GB1")], [])
+    assert renames.needs_confirmation
+
+
+def test_the_fingerprint_changes_with_what_the_preview_shows():
+    file = rows(("GB1", "", "a@x.example"))
+    before = reconcile(file, [centre("GB1")], [user("w@x.example", "GB1", id_=7)])
+    again = reconcile(file, [centre("GB1")], [user("w@x.example", "GB1", id_=7)])
+    assert before.fingerprint() == again.fingerprint()
+    more = reconcile(
+        file, [centre("GB1")], [user("w@x.example", "GB1", id_=7), user("v@x.example", "GB1")]
+    )
+    assert more.fingerprint() != before.fingerprint()
+    activated = reconcile(file, [centre("GB1")], [user("w@x.example", "GB1", activated=True)])
+    assert activated.fingerprint() != before.fingerprint()
+
+
 def test_a_stored_centre_gets_its_name_updated_only():
     stored = [centre("GB1", "Old Name", town="Leeds", zone=2)]
     plan = reconcile(rows(("GB1", "New Name", None)), stored, [])

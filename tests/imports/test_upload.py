@@ -2,8 +2,10 @@
 
 import io
 import random
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -29,6 +31,19 @@ def upload(client, content, name="centres.xlsx", headers=None):
 def report_page(client, response):
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def confirm(client, response, headers=None):
+    """Press Confirm on the preview `response` shows."""
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Check the upload before it is applied" in page, page
+    action = re.search(r'<form method="post" action="([^"]+)" hx-boost="true">', page).group(1)
+    plan = re.search(r'name="plan" value="([0-9a-f]+)"', page).group(1)
+    return client.post(
+        action,
+        data={"plan": plan, "csrf_token": csrf_token_of(client, "/")},
+        headers=headers,
+    )
 
 
 def count(db, model, *where):
@@ -67,8 +82,8 @@ def test_upload_creates_centres_and_users_and_reports(client, login_as, db):
     assert "Created 4 centre(s) and 4 user(s) (0 replaced)." in page
     assert count(db, Centre) == 4
     assert count(db, User, User.role == "centre") == 4
-    india = db.session.scalar(select(Centre).where(Centre.number == "IN301"))
-    assert india.timezone == "Asia/Kolkata" and india.search_key.startswith("in301 delhi")
+    india = db.session.scalar(select(Centre).where(Centre.number == "IN3001"))
+    assert india.timezone == "Asia/Kolkata" and india.search_key.startswith("in3001 delhi")
     run = db.session.scalar(select(ImportRun))
     assert (run.status, run.file_name, run.rows, run.actor_id) == (
         "applied",
@@ -100,8 +115,9 @@ def test_renames_replacements_differences_and_deleted_centres(
     content = openpyxl_file(
         [row(), row(number="GB199", name="Closed College", email="new@closed.example")]
     )
-    page = report_page(client, upload(client, content))
+    page = report_page(client, confirm(client, upload(client, content)))
     assert "Created 0 centre(s) and 1 user(s) (1 replaced)." in page
+    assert "Removed 1 user(s) who had never activated" in page
     assert "GB101: “Old Hillside” is now “Hillside Academy”" in page
     assert "waiting@hillside.example (GB101)" in page
     assert "<td>GB101</td><td>Town</td><td>Leeds</td><td>London</td>" in page
@@ -238,6 +254,36 @@ def issues_setup(client, make_centre, make_user):
     )
     page = report_page(client, upload(client, content))
     return hillside, missing, elsewhere, saved, page
+
+
+def section(page, section_id):
+    return page.split(f'id="{section_id}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_issue_lists_offer_select_all_and_none_only_while_something_can_be_ticked(
+    client, login_as, make_centre, make_user, db
+):
+    login_as("admin")
+    _, _, _, saved, page = issues_setup(client, make_centre, make_user)
+    for section_id in ("missing-centres", "extra-users", "duplicated-users"):
+        buttons = section(page, section_id)
+        assert 'data-select="all" hidden>Select all</button>' in buttons
+        assert 'data-select="none" hidden>Select none</button>' in buttons
+    run_id = db.session.scalar(select(ImportRun.id))
+    client.post(
+        f"/admin/centres/imports/{run_id}/delete-users",
+        data={
+            "section": "duplicated",
+            "user": saved.id,
+            "confirmed": "yes",
+            "csrf_token": csrf_token_of(client, "/"),
+        },
+    )
+    page = client.get(f"/admin/centres/imports/{run_id}").get_data(as_text=True)
+    duplicated = section(page, "duplicated-users")
+    assert "saved at GB556 (deleted since)" in duplicated  # still listed, nothing to tick
+    assert "Select all" not in duplicated and "Delete selected saved users" not in duplicated
+    assert "Select all" in section(page, "extra-users")
 
 
 def test_issue_sections_list_what_needs_a_decision(client, login_as, make_centre, make_user, db):
@@ -459,12 +505,8 @@ def test_every_change_of_an_upload_has_its_event(client, login_as, make_centre, 
     admin = login_as("admin")
     old = make_centre(number="GB101", name="Old Name")
     make_user("centre", centre=old, email="waiting@x.example", activated=False)
-    report_page(
-        client,
-        upload(
-            client, openpyxl_file([row(), row(number="GB102", name="New", email="new@x.example")])
-        ),
-    )
+    content = openpyxl_file([row(), row(number="GB102", name="New", email="new@x.example")])
+    report_page(client, confirm(client, upload(client, content)))
     run = db.session.scalar(select(ImportRun))
     events = db.session.scalars(select(Event).where(Event.action != "centres.imported")).all()
     by_action = {}
@@ -586,3 +628,242 @@ def test_a_failed_upload_has_no_actions_nor_pins(client, login_as, db):
         )
         assert response.status_code == 404
     assert client.get(f"/admin/centres/imports/{run.id}/pins.xlsx").status_code == 404
+
+
+def test_an_upload_that_removes_users_or_renames_asks_first(
+    client, login_as, make_centre, make_user, db
+):
+    login_as("admin")
+    make_centre(number="GB101", name="Old Hillside")
+    make_user(
+        "centre", centre=db.session.scalar(select(Centre)), email="w@x.example", activated=False
+    )
+    response = upload(
+        client,
+        openpyxl_file([row(), row(number="GB102", name="New School", email="new@x.example")]),
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>Check the upload before it is applied</h1>" in page
+    assert "Nothing has been changed yet." in page
+    assert "create 1 centre(s) and 2 user(s);" in page
+    assert "<strong>remove 1 user(s)</strong>" in page
+    assert "<tr><td>w@x.example</td><td>GB101</td></tr>" in page
+    assert "<tr><td>GB101</td><td>Old Hillside</td><td>Hillside Academy</td></tr>" in page
+    assert count(db, Centre) == 1 and count(db, User, User.email == "w@x.example") == 1
+    assert count(db, ImportRun) == 0
+
+    page = report_page(client, confirm(client, response))
+    assert "Created 1 centre(s) and 2 user(s) (1 replaced)." in page
+    assert "w@x.example (GB101)" in page
+    assert count(db, User, User.email == "w@x.example") == 0
+    assert db.session.scalar(select(Centre.name).where(Centre.number == "GB101")) == (
+        "Hillside Academy"
+    )
+
+
+def test_an_upload_that_only_adds_applies_at_once(client, login_as, db):
+    login_as("admin")
+    response = upload(client, openpyxl_file([row()]))
+    assert "Created 1 centre(s) and 1 user(s) (0 replaced)." in report_page(client, response)
+
+
+def test_cancel_discards_the_kept_file_and_changes_nothing(
+    client, login_as, make_centre, make_user, db, app
+):
+    login_as("admin")
+    make_centre(number="GB101", name="Old Hillside")
+    preview = upload(client, openpyxl_file([row()]))
+    action = re.search(r'action="([^"]+/cancel)"', preview.get_data(as_text=True)).group(1)
+    kept = list((Path(app.instance_path) / "pending-uploads").glob("*.xlsx"))
+    assert len(kept) == 1
+    response = client.post(action, data={"csrf_token": csrf_token_of(client, "/")})
+    assert response.headers["Location"] == "/admin/centres/upload"
+    assert "Upload cancelled: nothing was changed." in client.get("/admin/centres/upload").get_data(
+        as_text=True
+    )
+    assert not kept[0].exists()
+    assert db.session.scalar(select(Centre.name)) == "Old Hillside"
+    response = confirm(client, preview)  # Confirm after Cancel: the file is gone
+    assert response.status_code == 410
+    assert "That upload is no longer waiting to be confirmed" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Centre.name)) == "Old Hillside"
+
+
+def test_if_the_site_changed_meanwhile_confirm_shows_the_new_plan(
+    client, login_as, make_centre, make_user, db
+):
+    login_as("admin")
+    hillside = make_centre(number="GB101", name="Old Hillside")
+    make_user("centre", centre=hillside, email="w@x.example", activated=False)
+    preview = upload(client, openpyxl_file([row()]))
+    make_user("centre", centre=hillside, email="v@x.example", activated=False)  # meanwhile
+    response = confirm(client, preview)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The centres or users on the website changed after you checked this upload" in page
+    assert "<tr><td>v@x.example</td><td>GB101</td></tr>" in page
+    assert count(db, User, User.role == "centre") == 2  # nothing removed yet
+    report_page(client, confirm(client, response))
+    assert count(db, User, User.role == "centre") == 1
+
+
+def test_only_the_admin_who_uploaded_may_confirm(client, login_as, make_centre, make_user, db, app):
+    login_as("admin")
+    make_centre(number="GB101", name="Old Hillside")
+    preview = upload(client, openpyxl_file([row()]))
+    other = app.test_client()
+    with other.session_transaction() as session:
+        session["_user_id"] = make_user("admin").session_token
+    response = confirm(other, preview)
+    assert response.status_code == 410
+    assert db.session.scalar(select(Centre.name)) == "Old Hillside"
+
+
+def test_confirm_works_with_htmx_too(client, login_as, make_centre, db):
+    login_as("admin")
+    make_centre(number="GB101", name="Old Hillside")
+    preview = upload(client, openpyxl_file([row()]))
+    response = confirm(client, preview, headers={**HTMX, "HX-Boosted": "true"})
+    assert "Created 0 centre(s) and 1 user(s)" in report_page(client, response)
+
+
+def test_a_time_zone_not_of_the_country_is_a_warning_to_confirm(client, login_as, db):
+    login_as("admin")
+    response = upload(client, openpyxl_file([row(timezone="Asia/Tokyo")]))
+    page = response.get_data(as_text=True)
+    assert "Time zones not of the centre's country (1)" in page
+    assert "<tr><td>2</td><td>GB101</td><td>GB</td><td>Asia/Tokyo</td></tr>" in page
+    assert count(db, Centre) == 0
+    report = report_page(client, confirm(client, response))
+    assert "<tr><td>2</td><td>GB101</td><td>GB</td><td>Asia/Tokyo</td></tr>" in report
+    assert db.session.scalar(select(Centre.timezone)) == "Asia/Tokyo"
+
+
+def test_one_upload_lists_every_problem_with_the_unnamed_new_centres(client, login_as, db):
+    login_as("admin")
+    content = openpyxl_file(
+        [
+            row(number="GB559", name="", email="a@x.example"),
+            row(number="GB560", zone=9),
+            row(number="GB561", name="Named", email="bad"),
+            row(number="GB561", name="", email="ok@x.example"),
+        ]
+    )
+    response = upload(client, content)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "3 problems in 4 row(s)" in body
+    assert "<td>2</td><td>Centre Name</td><td></td><td>GB559 is a new centre" in body
+    assert "<td>3</td><td>Zone</td>" in body and "<td>4</td><td>Email</td>" in body
+
+
+def test_other_admins_writes_are_answered_while_an_upload_is_planned_and_applied(
+    app, make_user, make_centre, db, monkeypatch
+):
+    """Planning holds no lock (a write meanwhile is answered at once, and the upload
+    then plans again under the lock); applying holds it briefly (a write waits for it,
+    and is answered, not refused as busy)."""
+    from app.services.centres.upload import apply
+
+    admin = make_user("admin")
+    other_centre = make_centre(number="GB999", name="Another School")
+    uploader, other = app.test_client(), app.test_client()
+    for client in (uploader, other):
+        with client.session_transaction() as session:
+            session["_user_id"] = admin.session_token
+    token = csrf_token_of(other, "/")
+    add_url = f"/admin/centres/{other_centre.id}/users"
+
+    def add_user(email):
+        return other.post(add_url, data={"email": email, "csrf_token": token}).status_code
+
+    answers, waiting = {}, []
+    real_reconcile, real_apply_plan = apply.reconcile, apply.apply_plan
+
+    def reconcile_meanwhile(*args):
+        if "planning" not in answers:
+            answers["planning"] = add_user("planning@x.example")  # answered before we go on
+        return real_reconcile(*args)
+
+    def apply_meanwhile(*args):
+        thread = threading.Thread(target=lambda: answers.update(applying=add_user("a@x.example")))
+        thread.start()
+        waiting.append(thread)
+        return real_apply_plan(*args)
+
+    monkeypatch.setattr(apply, "reconcile", reconcile_meanwhile)
+    monkeypatch.setattr(apply, "apply_plan", apply_meanwhile)
+    content = openpyxl_file(
+        [row(number=f"GB{i:03d}", name=f"School {i}", email=f"u{i}@x.example") for i in range(300)]
+    )
+    response = upload(uploader, content)
+    waiting[0].join(timeout=30)
+    assert response.status_code == 302
+    assert answers == {"planning": 302, "applying": 302}
+    emails = set(db.session.scalars(select(User.email).where(User.centre_id == other_centre.id)))
+    assert emails == {"planning@x.example", "a@x.example"}
+    assert count(db, Centre) == 301
+    run = db.session.scalar(select(ImportRun))
+    assert run.created_centres == 300 and run.report["missing_centres"][0]["number"] == "GB999"
+
+
+def test_a_change_between_planning_and_the_lock_is_planned_again(
+    client, login_as, make_centre, make_user, db, monkeypatch
+):
+    """A user added after the plan was made and before the lock is removed only if the
+    admin saw it: the confirmed plan no longer matches, so the new one is shown."""
+    from app.services.centres.upload import apply
+
+    login_as("admin")
+    hillside = make_centre(number="GB101", name="Old Hillside")
+    make_user("centre", centre=hillside, email="w@x.example", activated=False)
+    # Read now: the test's session must not query inside the request (it would wait for
+    # the lock the request holds).
+    hillside_id, created_at = hillside.id, hillside.created_at
+    preview = upload(client, openpyxl_file([row()]))
+    real_lock = apply.lock_centre_imports
+
+    def lock_after_a_change():
+        with db.engine.begin() as connection:  # another request's change, committed
+            connection.execute(
+                User.__table__.insert().values(
+                    email="late@x.example",
+                    role="centre",
+                    centre_id=hillside_id,
+                    failed_logins=0,
+                    session_token="late-token",
+                    created_at=created_at,
+                    updated_at=created_at,
+                )
+            )
+        monkeypatch.setattr(apply, "lock_centre_imports", real_lock)
+        real_lock()
+
+    monkeypatch.setattr(apply, "lock_centre_imports", lock_after_a_change)
+    response = confirm(client, preview)
+    page = response.get_data(as_text=True)
+    assert "The centres or users on the website changed after you checked" in page
+    assert "<tr><td>late@x.example</td><td>GB101</td></tr>" in page
+    assert count(db, User, User.role == "centre") == 2
+    report_page(client, confirm(client, response))
+    assert count(db, User, User.role == "centre") == 1
+
+
+def test_the_sample_uploaded_unchanged_leaves_the_demo_data_alone(client, db):
+    """The sample's centres are not the demo's, fixed or generated: nothing is removed."""
+    from app.services.demo import seed_demo, seed_scale
+
+    seed_demo()
+    seed_scale(300)
+    db.session.commit()
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
+    with client.session_transaction() as session:
+        session["_user_id"] = admin.session_token
+    centres_before = count(db, Centre)
+    users_before = set(db.session.scalars(select(User.email)))
+    content = client.get("/admin/centres/upload/sample.xlsx").data
+    page = report_page(client, upload(client, content))
+    assert "Created 4 centre(s) and 4 user(s) (0 replaced)." in page
+    assert count(db, Centre) == centres_before + 4
+    assert users_before <= set(db.session.scalars(select(User.email)))

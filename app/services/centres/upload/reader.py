@@ -101,6 +101,9 @@ class ReadResult:
     data_rows: int = 0
     sheet_name: str = ""
     problem_count: int = 0  # all of them; `problems` keeps the first MAX_PROBLEMS_KEPT
+    # Centre number → its first row, for centres that no row names (rows with
+    # problems included): such a centre must already be on the site.
+    unnamed: dict[str, int] = field(default_factory=dict)
 
 
 UNSAFE_XML = (
@@ -291,8 +294,7 @@ def _read_rows(rows: Iterable[tuple[int, tuple, dict]], result: ReadResult) -> N
     if hasattr(rows, "keep_columns"):
         rows.keep_columns(max(indexes) + 1)
     cleaned_centres: dict[tuple, tuple] = {}
-    first_rows: dict[str, tuple[int, tuple]] = {}
-    pairs: dict[tuple[str, str], int] = {}
+    seen = _SeenCentres()
     formula_columns = {index: field for field, index in zip(FIELDS, indexes, strict=True)}
     for row_number, values, formulas in rows:
         if row_number > MAX_SHEET_ROWS:
@@ -300,17 +302,7 @@ def _read_rows(rows: Iterable[tuple[int, tuple, dict]], result: ReadResult) -> N
                 f"The sheet goes on past row {MAX_SHEET_ROWS:,} (blank rows included); a "
                 f"centres file has at most {MAX_ROWS:,} rows. Delete the rows below the centres."
             )
-        problems: list[RowProblem] = []
-        for column, formula in formulas.items():
-            if column in formula_columns:
-                problems.append(
-                    RowProblem(
-                        row_number,
-                        TITLES[formula_columns[column]],
-                        formula[:100],
-                        "a formula: copy the column and paste values instead",
-                    )
-                )
+        problems = _formula_problems(row_number, formulas, formula_columns)
         raw = _raw_values(row_number, values, indexes, problems)
         if not any(raw) and not problems:
             continue  # blank rows in the middle of a sheet are common and harmless
@@ -330,16 +322,32 @@ def _read_rows(rows: Iterable[tuple[int, tuple, dict]], result: ReadResult) -> N
                 email = checked_email(raw[6])
             except AccountError as error:
                 problems.append(RowProblem(row_number, "Email", raw[6][:100], str(error)))
-        if details is not None:
-            _check_consistency(row_number, details, email, first_rows, pairs, problems)
+        # Every row is compared, its bad cells left out, so that one pass finds
+        # every problem (not those hidden behind another cell's).
+        seen.check(row_number, details, email, problems)
         if problems:
             result.problem_count += len(problems)
             room = MAX_PROBLEMS_KEPT - len(result.problems)
             result.problems.extend(problems[: max(room, 0)])
-        elif details is not None:
+        else:
             result.rows.append(CentreRow(row_number, *details, email))
+    result.unnamed = seen.unnamed()
     if result.data_rows == 0:
         raise FileProblem(f"The sheet has a header (row {header_row}) but no centres below it.")
+
+
+def _formula_problems(row_number: int, formulas: dict, formula_columns: dict) -> list[RowProblem]:
+    """A formula in a column we read: its value is whatever Excel last worked out."""
+    return [
+        RowProblem(
+            row_number,
+            TITLES[formula_columns[column]],
+            formula[:100],
+            "a formula: copy the column and paste values instead",
+        )
+        for column, formula in formulas.items()
+        if column in formula_columns
+    ]
 
 
 def _raw_values(row_number: int, values: tuple, indexes: list[int], problems: list) -> list[str]:
@@ -381,8 +389,9 @@ def _raw_values(row_number: int, values: tuple, indexes: list[int], problems: li
     return raw
 
 
-def _clean_centre(raw: tuple) -> tuple[tuple | None, list[tuple[str, str, str]]]:
-    """A centre's six details cleaned by the shared rules, or why not, by field."""
+def _clean_centre(raw: tuple) -> tuple[tuple, list[tuple[str, str, str]]]:
+    """A centre's six details cleaned by the shared rules (None where a detail is
+    bad or could not be checked), and why not, by field."""
     number, name, country, town, timezone, zone = raw
     reasons = []
 
@@ -404,7 +413,7 @@ def _clean_centre(raw: tuple) -> tuple[tuple | None, list[tuple[str, str, str]]]
     )
     clean_zone = check("zone", zone, centre_rules.clean_zone)
     details = (clean_number, clean_name, clean_country, clean_town, clean_timezone, clean_zone)
-    return (None if reasons or None in details else details), reasons
+    return details, reasons
 
 
 def _find_header(rows) -> tuple[int, dict[str, int]]:
@@ -441,52 +450,70 @@ def _plain(value) -> str:
     return str(value).strip()
 
 
-def _check_consistency(
-    row_number: int,
-    details: tuple,
-    email: str | None,
-    first_rows: dict,
-    pairs: dict,
-    problems: list,
-) -> None:
-    """One centre is described the same way on every row; a user appears once per centre.
+class _SeenCentres:
+    """What earlier rows said about each centre: one centre is described the same
+    way on every row, and a user appears once per centre.
 
-    A blank name means "not given" (a stored centre keeps its name), so it never
-    conflicts; two different names do, whichever rows they are on.
+    Each detail is compared with the first row that gave it validly, so a bad
+    cell on one row neither hides nor causes a problem on another. A blank name
+    means "not given" (a stored centre keeps its name), so it never conflicts.
     """
-    number, name = details[0], details[1]
-    first_row, first = first_rows.setdefault(number, (row_number, details))
-    for column, mine, theirs in zip(FIELDS[2:6], details[2:], first[2:], strict=True):
-        if mine != theirs:
-            problems.append(
-                RowProblem(
-                    row_number,
-                    TITLES[column],
-                    str(mine),
-                    f"centre {number} has “{theirs}” on row {first_row}",
+
+    def __init__(self) -> None:
+        # number → [first row, then (row, value) or None for name, country, town,
+        # time zone and zone]; a list, filled in as rows give what was missing.
+        self.centres: dict[str, list] = {}
+        self.pairs: dict[tuple[str, str], int] = {}
+
+    def check(self, row_number: int, details: tuple, email: str | None, problems: list) -> None:
+        number = details[0]
+        if number is None:
+            return  # nothing to compare with: the number itself is reported
+        first = self.centres.get(number)
+        if first is None:
+            self.centres[number] = [row_number, *(self._given(row_number, details))]
+        else:
+            self._compare(row_number, number, details, first, problems)
+        if email is not None:
+            self._check_email(row_number, number, email, problems)
+
+    @staticmethod
+    def _given(row_number: int, details: tuple) -> list:
+        name = (row_number, details[1]) if details[1] else None
+        return [name, *(None if v is None else (row_number, v) for v in details[2:])]
+
+    @staticmethod
+    def _compare(row_number: int, number: str, details: tuple, first: list, problems: list):
+        for index, mine in enumerate(details[1:], start=1):
+            if mine is None or (mine == "" and index == 1):
+                continue
+            earlier = first[index]
+            if earlier is None:
+                first[index] = (row_number, mine)
+            elif earlier[1] != mine:
+                problems.append(
+                    RowProblem(
+                        row_number,
+                        TITLES[FIELDS[index]],
+                        str(mine),
+                        f"centre {number} has “{earlier[1]}” on row {earlier[0]}",
+                    )
                 )
-            )
-    if name:
-        named_row, first_name = first_rows.setdefault(("name", number), (row_number, name))
-        if name != first_name:
-            problems.append(
-                RowProblem(
-                    row_number,
-                    "Centre Name",
-                    name,
-                    f"centre {number} has “{first_name}” on row {named_row}",
-                )
-            )
-    if email is not None:
+
+    def _check_email(self, row_number: int, number: str, email: str, problems: list) -> None:
         pair = (number, email)
-        if pair in pairs:
+        if pair in self.pairs:
             problems.append(
                 RowProblem(
                     row_number,
                     "Email",
                     email,
-                    f"already given for centre {number} on row {pairs[pair]}",
+                    f"already given for centre {number} on row {self.pairs[pair]}",
                 )
             )
         else:
-            pairs[pair] = row_number
+            self.pairs[pair] = row_number
+
+    def unnamed(self) -> dict[str, int]:
+        """Centre number → first row, for the centres no row named."""
+        return {number: first[0] for number, first in self.centres.items() if first[1] is None}

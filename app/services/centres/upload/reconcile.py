@@ -7,15 +7,18 @@ never-activated user of a file centre who is not in the file for it is
 replaced (removed); an activated one is listed under Delete Extra Users; an
 email the file gives to two centres, or the site has elsewhere, is a Duplicated
 User and is neither created nor moved; live centres missing from the file are
-listed under Delete Missing Centres.
+listed under Delete Missing Centres. A centre whose time zone is not one of
+its country's is a warning, which the admin confirms.
 """
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from app.services.centres.operations import CentreDetails
 from app.services.centres.upload.reader import CentreRow, RowProblem
+from app.services.geography import zones_for
 
 
 # What is stored, as named tuples: tens of thousands are made per upload, and a
@@ -91,6 +94,16 @@ class CentreOnSite:
     name: str
 
 
+@dataclass(frozen=True)
+class ZoneWarning:
+    """A centre whose time zone is not one of its country's (a GB centre in Asia/Tokyo)."""
+
+    row: int
+    number: str
+    country: str
+    timezone: str
+
+
 @dataclass
 class Plan:
     rows: int = 0
@@ -103,6 +116,7 @@ class Plan:
     extra_users: list[UserOnSite] = field(default_factory=list)
     duplicated_users: list[Duplicate] = field(default_factory=list)
     missing_centres: list[CentreOnSite] = field(default_factory=list)
+    zone_warnings: list[ZoneWarning] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
 
     @property
@@ -110,94 +124,166 @@ class Plan:
         """Whether applying the plan would change anything stored."""
         return bool(self.new_centres or self.renames or self.new_users or self.replaced_users)
 
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether the admin must see the plan first: it removes users, renames
+        centres, or gives a centre a time zone its country does not use."""
+        return bool(self.replaced_users or self.renames or self.zone_warnings)
+
+    def fingerprint(self) -> str:
+        """A digest of what the preview shows: the same plan, the same digest."""
+        shown = (
+            len(self.new_centres),
+            len(self.new_users),
+            [(u.id, u.email, u.number) for u in self.replaced_users],
+            [(r.centre_id, r.old, r.new) for r in self.renames],
+            [astuple(w) for w in self.zone_warnings],
+        )
+        return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+@dataclass
+class _FileCentres:
+    """The file's rows gathered by centre: first row, name, emails."""
+
+    first_rows: dict[str, CentreRow] = field(default_factory=dict)
+    named: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, list[str]] = field(default_factory=dict)  # number → its emails
+    email_centres: dict[str, list[str]] = field(default_factory=dict)  # email → numbers
+
+    @classmethod
+    def of(cls, rows: list[CentreRow]) -> "_FileCentres":
+        file = cls()
+        for row in rows:
+            file.first_rows.setdefault(row.number, row)
+            if row.name:
+                file.named.setdefault(row.number, row.name)
+            emails = file.emails.setdefault(row.number, [])
+            if row.email is not None:
+                emails.append(row.email)
+                centres_of_email = file.email_centres.setdefault(row.email, [])
+                if row.number not in centres_of_email:
+                    centres_of_email.append(row.number)
+        return file
+
+    def unnamed(self) -> dict[str, int]:
+        return {n: row.row for n, row in self.first_rows.items() if n not in self.named}
+
 
 def reconcile(rows: list[CentreRow], centres: list[StoredCentre], users: list[StoredUser]) -> Plan:
+    """What an upload of `rows` would do to the stored centres and users, by the seed's rules."""
     plan = Plan(rows=len(rows))
+    file = _FileCentres.of(rows)
     stored = {centre.number: centre for centre in centres}
     by_email = {user.email: user for user in users}
+    plan.problems = unnamed_new_centres(file.unnamed(), stored)
+    _plan_centres(plan, file, stored)
+    plan.zone_warnings = zone_warnings(file.first_rows.values())
+    duplicated = _duplicates(file.email_centres, by_email)
+    plan.duplicated_users = list(duplicated.values())
+    plan.new_users = _new_users(plan, file, stored, duplicated, by_email)
+    _plan_users_not_in_file(plan, file, stored, users, duplicated)
+    plan.missing_centres = _missing_centres(centres, file)
+    return plan
 
-    first_rows: dict[str, CentreRow] = {}
-    named: dict[str, str] = {}
-    file_emails: dict[str, list[str]] = {}
-    email_centres: dict[str, list[str]] = {}
-    for row in rows:
-        first_rows.setdefault(row.number, row)
-        if row.name:
-            named.setdefault(row.number, row.name)
-        emails = file_emails.setdefault(row.number, [])
-        if row.email is not None:
-            emails.append(row.email)
-            centres_of_email = email_centres.setdefault(row.email, [])
-            if row.number not in centres_of_email:
-                centres_of_email.append(row.number)
 
-    for number, row in first_rows.items():
+def unnamed_new_centres(unnamed: dict[str, int], stored) -> list[RowProblem]:
+    """A centre that no row names must already be on the site: a new one needs a name.
+
+    `unnamed` maps centre numbers to their first row; `stored`, anything that
+    answers `number in stored`."""
+    return [
+        RowProblem(row, "Centre Name", "", f"{number} is a new centre, so it needs a name")
+        for number, row in unnamed.items()
+        if number not in stored
+    ]
+
+
+def zone_warnings(first_rows) -> list[ZoneWarning]:
+    """Centres whose time zone is not one of their country's zones (a country with
+    no listed zones has nothing to compare with)."""
+    warnings = []
+    for row in first_rows:
+        zones = zones_for(row.country)
+        if zones and row.timezone not in zones:
+            warnings.append(ZoneWarning(row.row, row.number, row.country, row.timezone))
+    return warnings
+
+
+def _plan_centres(plan: Plan, file: _FileCentres, stored: dict[str, StoredCentre]) -> None:
+    """New centres, renames, differences in location (listed, not applied), and
+    deleted centres in the file (listed, not restored)."""
+    for number, row in file.first_rows.items():
         centre = stored.get(number)
         if centre is None:
-            if number not in named:
-                plan.problems.append(
-                    RowProblem(
-                        row.row, "Centre Name", "", f"{number} is a new centre, so it needs a name"
+            if number in file.named:
+                plan.new_centres.append(
+                    CentreDetails(
+                        number, file.named[number], row.country, row.town, row.timezone, row.zone
                     )
                 )
-                continue
-            plan.new_centres.append(
-                CentreDetails(number, named[number], row.country, row.town, row.timezone, row.zone)
-            )
         elif centre.deleted:
             plan.deleted_in_file.append(CentreOnSite(centre.id, number, centre.name))
         else:
-            if number in named and named[number] != centre.name:
-                plan.renames.append(
-                    Rename(centre.id, number, centre.name, named[number], centre.town)
-                )
-            for column, saved, in_file in (
-                ("Country", centre.country, row.country),
-                ("Town", centre.town, row.town),
-                ("Time Zone", centre.timezone, row.timezone),
-                ("Zone", centre.zone, row.zone),
-            ):
-                if saved != in_file:
-                    plan.location_differences.append(
-                        LocationDifference(number, column, str(saved), str(in_file))
-                    )
+            name = file.named.get(number)
+            if name is not None and name != centre.name:
+                plan.renames.append(Rename(centre.id, number, centre.name, name, centre.town))
+            plan.location_differences.extend(_location_differences(centre, row))
 
-    # Users are not created for deleted centres, nor for new centres that cannot be made.
+
+def _location_differences(centre: StoredCentre, row: CentreRow) -> list[LocationDifference]:
+    return [
+        LocationDifference(centre.number, column, str(saved), str(in_file))
+        for column, saved, in_file in (
+            ("Country", centre.country, row.country),
+            ("Town", centre.town, row.town),
+            ("Time Zone", centre.timezone, row.timezone),
+            ("Zone", centre.zone, row.zone),
+        )
+        if saved != in_file
+    ]
+
+
+def _new_users(plan, file, stored, duplicated, by_email) -> list[NewUser]:
+    """The file's emails not yet on the site, each at its centre; none for deleted
+    centres, new centres that cannot be made, or duplicated emails."""
     skipped = {c.number for c in plan.deleted_in_file} | {
-        number for number in first_rows if number not in stored and number not in named
+        number for number in file.first_rows if number not in stored and number not in file.named
     }
-    duplicated = _duplicates(email_centres, by_email)
-    plan.duplicated_users = list(duplicated.values())
+    return [
+        NewUser(email, numbers[0])
+        for email, numbers in file.email_centres.items()
+        if email not in duplicated and numbers[0] not in skipped and email not in by_email
+    ]
 
-    for email, numbers in email_centres.items():
-        if email in duplicated or numbers[0] in skipped or email in by_email:
-            continue
-        plan.new_users.append(NewUser(email, numbers[0]))
 
-    in_file = {number for number in first_rows if number in stored and not stored[number].deleted}
+def _plan_users_not_in_file(plan, file, stored, users, duplicated) -> None:
+    """A file centre's users whom the file does not give it: never activated ones
+    are replaced (removed), activated ones listed under Delete Extra Users."""
+    in_file = {n for n in file.first_rows if n in stored and not stored[n].deleted}
     for user in users:
         if user.role != "centre" or user.centre_number not in in_file:
             continue
-        if user.email in file_emails[user.centre_number] or user.email in duplicated:
+        emails = file.emails[user.centre_number]
+        if user.email in emails or user.email in duplicated:
             continue
         if user.activated:
             plan.extra_users.append(
                 UserOnSite(
-                    user.id,
-                    user.email,
-                    user.centre_number,
-                    spreadsheet_emails=tuple(file_emails[user.centre_number]),
+                    user.id, user.email, user.centre_number, spreadsheet_emails=tuple(emails)
                 )
             )
         else:
             plan.replaced_users.append(UserOnSite(user.id, user.email, user.centre_number))
 
-    plan.missing_centres = [
+
+def _missing_centres(centres: list[StoredCentre], file: _FileCentres) -> list[CentreOnSite]:
+    """Live centres on the site that the file does not have."""
+    return [
         CentreOnSite(c.id, c.number, c.name)
         for c in sorted(centres, key=lambda c: c.number)
-        if not c.deleted and c.number not in first_rows
+        if not c.deleted and c.number not in file.first_rows
     ]
-    return plan
 
 
 def _duplicates(email_centres: dict[str, list[str]], by_email: dict[str, StoredUser]):

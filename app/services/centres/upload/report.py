@@ -59,6 +59,13 @@ def issues_now(run: ImportRun) -> dict:
         "extra_users": [u for u in report["extra_users"] if u["id"] in existing],
         "duplicated_users": report["duplicated_users"],
         "existing_users": existing,
+        # The saved users of Duplicated Users still on the site: the ones to tick.
+        "deletable_duplicates": [
+            p["user_id"]
+            for d in report["duplicated_users"]
+            for p in d["places"]
+            if p["where"] == "saved" and p["user_id"] in existing
+        ],
     }
 
 

@@ -12,9 +12,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 SAMPLE_HEADER = ("Centre Number", "Centre Name", "Country", "Town", "Time Zone", "Zone", "Email")
+# Four-digit numbers: the demo data uses three (GB101) and `seed-demo --centres N`
+# five (IN00042), so uploading the sample unchanged never touches the demo's centres.
 SAMPLE_ROWS = (
     (
-        "GB101",
+        "GB1001",
         "Hillside Academy",
         "GB",
         "London",
@@ -22,10 +24,18 @@ SAMPLE_ROWS = (
         3,
         "exams.officer@hillside.example",
     ),
-    ("GB101", "Hillside Academy", "GB", "London", "Europe/London", 3, "head@hillside.example"),
-    ("IN301", "Delhi Public School – Rohini", "IN", "New Delhi", "", 4, "exams@dps-rohini.example"),
+    ("GB1001", "Hillside Academy", "GB", "London", "Europe/London", 3, "head@hillside.example"),
     (
-        "US601",
+        "IN3001",
+        "Delhi Public School – Rohini",
+        "IN",
+        "New Delhi",
+        "",
+        4,
+        "exams@dps-rohini.example",
+    ),
+    (
+        "US6001",
         "Lakeview High School",
         "US",
         "Chicago",
@@ -33,7 +43,7 @@ SAMPLE_ROWS = (
         1,
         "exams@lakeview.example",
     ),
-    ("ES201", "Colegio Internacional Peñalara", "ES", "Madrid", "Europe/Madrid", 3, ""),
+    ("ES2001", "Colegio Internacional Peñalara", "ES", "Madrid", "Europe/Madrid", 3, ""),
 )
 PINS_HEADER = ("Centre Number", "Centre Name", "Email", "PIN")
 
