@@ -202,11 +202,35 @@ def _acceptable(form, email: str, *, needs_pin: bool = False) -> bool:
     return True
 
 
-def _signed_in_fresh(user: User) -> None:
-    # A new session: nothing from before is carried into it.
+def _signed_in_fresh(user: User, message: str):
+    """Sign the user in with a new session (nothing from before is carried into it),
+    and take them Home with `message`."""
     session.clear()
     session.permanent = True
     login_user(user)
+    flash(message, "success")
+    return redirect(url_for("home.index"))
+
+
+ACTIVATION_DONE = (
+    "Your account is active and you are signed in. From now on, sign in with your "
+    "email address and the password you chose."
+)
+RESET_DONE = (
+    "Your password has been changed and you are signed in. "
+    "Any other sessions of yours have been signed out."
+)
+
+
+def _activation_refused(refusal: ActivationRefused, page: dict, user_id: int):
+    """Why the activation was refused: the PIN void, the PIN wrong, or the link used."""
+    if refusal.reason == "pin_void":
+        return _pin_void()
+    if refusal.reason == "wrong_pin":
+        page["form"].pin.errors.append(refusal.message)
+        page["user"] = db.session.get(User, user_id)
+        return render_template("auth/activate.html", **page), 422
+    return _link_dead(ACTIVATE)
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
@@ -222,8 +246,7 @@ def activate(token: str):
     link = _check(token, ACTIVATE)
     if link.user is None:
         return _link_dead(ACTIVATE, expired=link.expired)
-    user = link.user
-    needs_pin = user.role == "centre"
+    user, needs_pin = link.user, link.user.role == "centre"
     if needs_pin and user.pin is None:
         return _pin_void()
     form = ActivateForm()
@@ -238,20 +261,8 @@ def activate(token: str):
     try:
         user = activate_account(user_id, pin=form.pin.data, password_hash=password_hash)
     except ActivationRefused as refusal:
-        if refusal.reason == "pin_void":
-            return _pin_void()
-        if refusal.reason == "wrong_pin":
-            form.pin.errors.append(refusal.message)
-            page["user"] = db.session.get(User, user_id)
-            return render_template("auth/activate.html", **page), 422
-        return _link_dead(ACTIVATE)
-    _signed_in_fresh(user)
-    flash(
-        "Your account is active and you are signed in. From now on, sign in with your "
-        "email address and the password you chose.",
-        "success",
-    )
-    return redirect(url_for("home.index"))
+        return _activation_refused(refusal, page, user_id)
+    return _signed_in_fresh(user, ACTIVATION_DONE)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
@@ -277,10 +288,4 @@ def reset_password_page(token: str):
         user = reset_password(user_id, old_password_hash=old_hash, password_hash=password_hash)
     except ActivationRefused:
         return _link_dead(RESET)
-    _signed_in_fresh(user)
-    flash(
-        "Your password has been changed and you are signed in. "
-        "Any other sessions of yours have been signed out.",
-        "success",
-    )
-    return redirect(url_for("home.index"))
+    return _signed_in_fresh(user, RESET_DONE)
