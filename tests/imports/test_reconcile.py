@@ -66,6 +66,15 @@ def test_a_time_zone_not_of_the_country_is_a_warning_to_confirm():
     assert plan.needs_confirmation and plan.new_centres  # still created, once confirmed
     unlisted = CentreRow(2, "XK1", "Prishtina School", "XK", "Prishtina", "UTC", 3, None)
     assert reconcile([unlisted], [], []).zone_warnings == []  # Kosovo: no zones listed
+    zurich = CentreRow(2, "LI1", "Vaduz School", "LI", "Vaduz", "Europe/Zurich", 3, None)
+    assert reconcile([zurich], [], []).zone_warnings == []  # the same time as Europe/Vaduz
+
+
+def test_a_stored_centre_is_not_warned_about_its_zone_again():
+    """An upload never changes a stored centre's zone: nothing to confirm there."""
+    tokyo = CentreRow(2, "GB1", "Known School", "GB", "London", "Asia/Tokyo", 3, None)
+    plan = reconcile([tokyo], [centre("GB1", name="Known School")], [])
+    assert plan.zone_warnings == [] and not plan.needs_confirmation
 
 
 def test_only_removals_renames_and_zone_warnings_need_confirmation():

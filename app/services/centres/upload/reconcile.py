@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from app.services.centres.operations import CentreDetails
 from app.services.centres.upload.reader import CentreRow, RowProblem
-from app.services.geography import zones_for
+from app.services.geography import keeps_country_time
 
 
 # What is stored, as named tuples: tens of thousands are made per upload, and a
@@ -178,7 +178,9 @@ def reconcile(rows: list[CentreRow], centres: list[StoredCentre], users: list[St
     by_email = {user.email: user for user in users}
     plan.problems = unnamed_new_centres(file.unnamed(), stored)
     _plan_centres(plan, file, stored)
-    plan.zone_warnings = zone_warnings(file.first_rows.values())
+    plan.zone_warnings = zone_warnings(
+        row for number, row in file.first_rows.items() if number not in stored
+    )
     duplicated = _duplicates(file.email_centres, by_email)
     plan.duplicated_users = list(duplicated.values())
     plan.new_users = _new_users(plan, file, stored, duplicated, by_email)
@@ -199,15 +201,15 @@ def unnamed_new_centres(unnamed: dict[str, int], stored) -> list[RowProblem]:
     ]
 
 
-def zone_warnings(first_rows) -> list[ZoneWarning]:
-    """Centres whose time zone is not one of their country's zones (a country with
-    no listed zones has nothing to compare with)."""
-    warnings = []
-    for row in first_rows:
-        zones = zones_for(row.country)
-        if zones and row.timezone not in zones:
-            warnings.append(ZoneWarning(row.row, row.number, row.country, row.timezone))
-    return warnings
+def zone_warnings(new_centre_rows) -> list[ZoneWarning]:
+    """New centres whose time zone does not keep their country's time (a GB centre on
+    Asia/Tokyo), by the same rule as the centre form. Only new ones: an upload never
+    changes a stored centre's zone, so there is nothing to confirm about those."""
+    return [
+        ZoneWarning(row.row, row.number, row.country, row.timezone)
+        for row in new_centre_rows
+        if not keeps_country_time(row.timezone, row.country)
+    ]
 
 
 def _plan_centres(plan: Plan, file: _FileCentres, stored: dict[str, StoredCentre]) -> None:
