@@ -92,7 +92,8 @@ def confirm_upload(token: str):
     waiting = _pending().find(token, current_user.id)
     if waiting is None:
         return _upload_page(410, busy=NOT_WAITING)
-    return _import(waiting.content, waiting.file_name, token, request.form.get("plan", ""))
+    confirmed = request.form.get("plan", "")
+    return _import(waiting.content, waiting.file_name, token, confirmed, waiting.read)
 
 
 @bp.route("/centres/upload/waiting/<token>/cancel", methods=["POST"])
@@ -108,13 +109,13 @@ def _pending() -> PendingUploads:
     return PendingUploads(current_app.instance_path)
 
 
-def _import(content: bytes, file_name: str, token: str | None = None, confirmed=None):
+def _import(content: bytes, file_name: str, token: str | None = None, confirmed=None, read=None):
     """Apply an upload, or show what it would do when it must be confirmed first
     (its file kept meanwhile); then the report, or why it failed."""
     actor = current_user._get_current_object()
     actor_id = actor.id  # read now: importing ends the request's transaction
     try:
-        result = import_centres(content, file_name, actor=actor, confirmed=confirmed)
+        result = import_centres(content, file_name, actor=actor, confirmed=confirmed, read=read)
     except OperationalError as error:
         if not is_lock_timeout(error):
             raise
@@ -128,7 +129,7 @@ def _import(content: bytes, file_name: str, token: str | None = None, confirmed=
         log.warning("centres upload clashed with a concurrent change", exc_info=True)
         return _upload_page(409, busy=CHANGED_MEANWHILE)
     if isinstance(result, Preview):
-        token = token or _pending().keep(content, file_name, actor_id)
+        token = token or _pending().keep(content, file_name, actor_id, result.read)
         return render_template("admin/upload_preview.html", preview=result, token=token)
     if token:
         _pending().discard(token)

@@ -24,6 +24,33 @@ BEGIN_IMMEDIATE = "portal_begin_immediate"
 CENTRE_IMPORT_LOCK = 7_301_001
 
 
+@contextmanager
+def read_only_connection() -> Iterator[Callable]:
+    """A query function on a connection of its own, in a read-only transaction.
+
+    The session's transactions in a POST take SQLite's write lock from their
+    first query (app/database.py); this one never does, so other writers go on
+    while an upload is planned. On PostgreSQL it is one snapshot (REPEATABLE READ).
+    Yields a function that runs one SQL statement and returns its rows.
+    """
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if db.engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN")  # deferred: a read snapshot, no lock
+        else:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+        def execute(sql: str):
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+        yield execute
+    finally:
+        connection.rollback()
+        connection.close()
+
+
 def release_transaction() -> None:
     """End the session's read-only transaction before slow work (hashing, parsing).
 

@@ -110,7 +110,8 @@ def test_cancel_leaves_the_site_as_it_was(page, sign_in, make_user, make_centre,
     make_user("centre", centre=hillside, email="waiting@hillside.example", activated=False)
     sign_in(make_user("admin").email)
     file = tmp_path / "centres.xlsx"
-    file.write_bytes(openpyxl_file([row(timezone="Asia/Tokyo")]))
+    new_in_tokyo = row(number="GB102", timezone="Asia/Tokyo", email="new@hillside.example")
+    file.write_bytes(openpyxl_file([row(), new_in_tokyo]))
     page.goto("/admin/centres/upload")
     page.get_by_label("Centres file (.xlsx)").set_input_files(file)
     page.get_by_role("button", name="Upload").click()

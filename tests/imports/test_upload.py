@@ -867,3 +867,21 @@ def test_the_sample_uploaded_unchanged_leaves_the_demo_data_alone(client, db):
     assert "Created 4 centre(s) and 4 user(s) (0 replaced)." in page
     assert count(db, Centre) == centres_before + 4
     assert users_before <= set(db.session.scalars(select(User.email)))
+
+
+def test_confirm_applies_the_rows_the_preview_read_without_reading_the_file_again(
+    client, login_as, make_centre, db, monkeypatch
+):
+    login_as("admin")
+    make_centre(number="GB101", name="Old Hillside")
+    preview = upload(client, openpyxl_file([row()]))
+
+    def not_again(content):
+        raise AssertionError("Confirm read the workbook again")
+
+    monkeypatch.setattr("app.services.centres.upload.apply.read_centres", not_again)
+    report = report_page(client, confirm(client, preview))
+    assert "Created 0 centre(s) and 1 user(s)" in report
+    assert db.session.scalar(select(Centre.name).where(Centre.number == "GB101")) == (
+        "Hillside Academy"
+    )

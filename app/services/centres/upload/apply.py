@@ -42,7 +42,11 @@ from app.services.centres.upload.reconcile import (
 )
 from app.services.clock import utcnow
 from app.services.text import search_key
-from app.services.transactions import lock_centre_imports, release_transaction
+from app.services.transactions import (
+    lock_centre_imports,
+    read_only_connection,
+    release_transaction,
+)
 
 CHUNK = 500
 log = logging.getLogger(__name__)
@@ -74,6 +78,8 @@ class Preview:
     plan: Plan
     # The site changed after the admin saw the plan they confirmed: this is the new one.
     changed: bool = False
+    # The file as read, kept with it so that Confirm need not read it again.
+    read: ReadResult | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -98,7 +104,12 @@ class _Stopwatch:
 
 
 def import_centres(
-    content: bytes, file_name: str, *, actor=None, confirmed: str | None = None
+    content: bytes,
+    file_name: str,
+    *,
+    actor=None,
+    confirmed: str | None = None,
+    read: ReadResult | None = None,
 ) -> ImportRun | Preview:
     """Read, reconcile and apply a centres file; keep and return its ImportRun, or
     return a Preview when the upload must be confirmed first.
@@ -106,21 +117,26 @@ def import_centres(
     An upload that removes users, renames centres or gives a centre a time zone
     not of its country needs confirming: it is applied only when `confirmed` is
     the fingerprint of the plan it makes now (the one the admin saw). Nothing is
-    written unless the whole file is valid. Flushes: the caller commits (the
-    run, and for a valid file every change, together).
+    written unless the whole file is valid. `read` is the file as a preview read
+    it (a valid file), so that Confirm does not read it again. Flushes: the caller
+    commits (the run, and for a valid file every change, together).
     """
     with _garbage_collector_paused():
-        return _import_centres(content, file_name, actor=actor, confirmed=confirmed)
+        return _import_centres(content, file_name, actor=actor, confirmed=confirmed, read=read)
 
 
-def _import_centres(content: bytes, file_name: str, *, actor, confirmed) -> ImportRun | Preview:
+def _import_centres(
+    content: bytes, file_name: str, *, actor, confirmed, read
+) -> ImportRun | Preview:
     clock = _Stopwatch()
     release_transaction()  # reading a large file must not hold the database
     run = _new_run(content, file_name)
-    try:
-        read = read_centres(content)
-    except FileProblem as problem:
-        return _finish(run, clock, problems=[RowProblem(0, "", "", str(problem))], actor=actor)
+    if read is None:
+        try:
+            read = read_centres(content)
+        except FileProblem as problem:
+            problems = [RowProblem(0, "", "", str(problem))]
+            return _finish(run, clock, problems=problems, actor=actor)
     run.rows = read.data_rows
     if read.problem_count:
         return _failed_read(run, read, clock, actor)
@@ -131,7 +147,9 @@ def _import_centres(content: bytes, file_name: str, *, actor, confirmed) -> Impo
     if plan.problems:
         return _finish(run, clock, problems=plan.problems, actor=actor)
     if _awaits_confirmation(plan, confirmed):
-        return Preview(file_name, read.sheet_name, read.data_rows, plan, confirmed is not None)
+        return Preview(
+            file_name, read.sheet_name, read.data_rows, plan, confirmed is not None, read
+        )
     lock_centre_imports()
     locked_at = clock.lap("lock wait")
     if _stored_stamp(_session_execute) != stamp:
@@ -143,7 +161,9 @@ def _import_centres(content: bytes, file_name: str, *, actor, confirmed) -> Impo
             return _finish(run, clock, problems=plan.problems, actor=actor)
         if _awaits_confirmation(plan, confirmed):
             release_transaction()
-            return Preview(file_name, read.sheet_name, read.data_rows, plan, confirmed is not None)
+            return Preview(
+                file_name, read.sheet_name, read.data_rows, plan, confirmed is not None, read
+            )
     _apply(run, plan, read.sheet_name)
     clock.lap("apply")
     run = _finish(run, clock, actor=actor)
@@ -235,35 +255,9 @@ def _session_execute(sql: str):
     return db.session.connection().exec_driver_sql(sql)
 
 
-@contextmanager
-def _read_transaction():
-    """A query function on a connection of its own, in a read-only transaction.
-
-    The session's transactions in a POST take SQLite's write lock from their
-    first query (app/database.py); this one never does, so other writers go on
-    while an upload is planned. On PostgreSQL it is one snapshot (REPEATABLE READ).
-    """
-    connection = db.engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        if db.engine.dialect.name == "sqlite":
-            cursor.execute("BEGIN")  # deferred: a read snapshot, no lock
-        else:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-
-        def execute(sql: str):
-            cursor.execute(sql)
-            return cursor.fetchall()
-
-        yield execute
-    finally:
-        connection.rollback()
-        connection.close()
-
-
 def _stored_snapshot() -> tuple[tuple[list[StoredCentre], list[StoredUser]], tuple]:
     """What is stored, and its stamp, read together without the write lock."""
-    with _read_transaction() as execute:
+    with read_only_connection() as execute:
         return load_stored(execute), _stored_stamp(execute)
 
 
