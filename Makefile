@@ -37,6 +37,7 @@ test: $(VENV)/.installed-test browser
 bench: $(VENV)/.installed-test
 	cd bench && ../$(BIN)/python search.py
 	cd bench && ../$(BIN)/python import_centres.py
+	cd bench && ../$(BIN)/python import_lock.py
 	cd bench && ../$(BIN)/python account_requests.py
 
 browser: $(VENV)/.installed-test
