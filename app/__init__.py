@@ -85,9 +85,12 @@ def _finish_config(app: Flask) -> None:
             )
         app.config["PORTAL_BASE_URL"] = "http://127.0.0.1:5000"
     app.config["PORTAL_BASE_URL"] = app.config["PORTAL_BASE_URL"].rstrip("/")
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = lock_wait_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_LOCK_WAIT_MS"]
-    )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],  # pool_pre_ping stays
+        **lock_wait_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_LOCK_WAIT_MS"]
+        ),
+    }
     if not app.config.get("MAIL_SERVER") and app.config["ENV_NAME"] not in ("development", "test"):
         # Printing emails to the console would leave users without them, and put
         # live links in the log.

@@ -30,3 +30,9 @@ def test_per_process_rate_limit_counters_are_warned_about_in_production(make_app
     caplog.clear()
     make_app(**live, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15")
     assert not [r for r in caplog.records if "RATELIMIT_STORAGE_URI" in r.getMessage()]
+
+
+def test_the_lock_wait_keeps_the_connection_health_check(app):
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_pre_ping"] is True
+    assert "connect_args" in options

@@ -10,6 +10,7 @@ page moves into the table the next time it is opened.
 import json
 import logging
 import os
+import secrets
 import traceback as tb
 from contextlib import suppress
 from datetime import datetime
@@ -84,27 +85,44 @@ def _store(rows: list[dict], *, wait_ms: int | None = None) -> None:
 def store_spooled_errors(spool: Path) -> int:
     """Move the errors spooled while the database was busy into the table; how many.
 
-    The file is renamed first, so errors spooled meanwhile go to a new one; if
-    storing fails, the renamed file stays for the next try.
+    The spool is renamed before it is read, so errors spooled meanwhile start a new
+    one; each renamed file is claimed by a second rename (two admins opening the
+    page at once do not both store it), and deleted only once stored. One that
+    cannot be stored now is put back, for the next time.
     """
-    taken = spool.with_name(f"{spool.name}.{os.getpid()}.taking")
     with suppress(FileNotFoundError):
-        os.replace(spool, taken)
-    if not taken.exists():
-        return 0
-    lines = taken.read_text(encoding="utf-8").splitlines()
-    rows = []
-    for line in lines:
-        with suppress(ValueError):
-            row = json.loads(line)
-            rows.append({**row, "at": datetime.fromisoformat(row["at"])})
-    if rows:
-        _store(rows)
+        os.replace(spool, spool.with_name(f"{spool.name}.{secrets.token_hex(8)}.waiting"))
+    stored = 0
+    for waiting in sorted(spool.parent.glob(f"{spool.name}.*.waiting")):
+        claimed = waiting.with_suffix(".storing")
+        try:
+            os.replace(waiting, claimed)
+        except FileNotFoundError:
+            continue  # another request has it
+        rows = _spooled_rows(claimed)
+        try:
+            if rows:
+                _store(rows)
+        except Exception:
+            log.warning("could not store the spooled errors in %s yet", waiting, exc_info=True)
+            os.replace(claimed, waiting)
+            continue
+        claimed.unlink()
+        stored += len(rows)
+    if stored:
         # The caller's read snapshot (SQLite) began before they were stored: end it,
         # so that what it reads next includes them.
         release_transaction()
-    taken.unlink()
-    return len(rows)
+    return stored
+
+
+def _spooled_rows(path: Path) -> list[dict]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with suppress(ValueError, KeyError, TypeError):
+            row = json.loads(line)
+            rows.append({**row, "at": datetime.fromisoformat(row["at"])})
+    return rows
 
 
 def recent_server_errors(reference: str = "") -> list[ServerError]:

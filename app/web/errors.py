@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
 from app.services.server_errors import record_server_error
-from app.services.transactions import is_lock_timeout
+from app.services.transactions import is_lock_timeout, unique_violation
 from app.web.access import sign_in_redirect_for_htmx
 from app.web.htmx import is_htmx_fragment_request
 
@@ -145,7 +145,9 @@ def register_error_handlers(app: Flask) -> None:
             response = app.make_response(refusal_page(503, BUSY))
             response.headers["Retry-After"] = str(BUSY_SECONDS)
             return response
-        if isinstance(original, IntegrityError | StaleDataError):
+        if isinstance(original, StaleDataError) or (
+            isinstance(original, IntegrityError) and unique_violation(original)
+        ):
             # Two requests raced past the same check: the database refused the second.
             log.warning("%s %s: %s", request.method, request.path, original)
             return refusal_page(409, CLASH)

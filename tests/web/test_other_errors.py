@@ -1,17 +1,20 @@
 """Errors → Other Errors: unexpected server errors, found by the reference users see."""
 
+import json
 import re
 
 from sqlalchemy import select
 
-from app.models import ServerError
+from app.models import ServerError, User
+from app.services.server_errors import store_spooled_errors
 from app.services.transactions import BEGIN_IMMEDIATE
 from app.web.access import allow
 from app.web.errors import error_spool
+from tests.conftest import csrf_token_of
 
 
-def broken_app(make_app):
-    app = make_app(PROPAGATE_EXCEPTIONS=False)
+def broken_app(make_app, **config):
+    app = make_app(PROPAGATE_EXCEPTIONS=False, **config)
 
     def broken():
         raise RuntimeError("the centre list could not be sorted")
@@ -98,8 +101,7 @@ def test_an_error_while_another_request_holds_the_lock_is_spooled_then_listed(
 ):
     """The error record must not need the lock the busy database holds: it waits a
     moment, then goes to a spool file that Other Errors stores when next opened."""
-    app = broken_app(make_app)
-    app.config["DATABASE_LOCK_WAIT_MS"] = 300
+    app = broken_app(make_app, DATABASE_LOCK_WAIT_MS=300)
     other = app.test_client()
     sign_in(other, make_user("centre"))
     other.get("/")  # the user is loaded before the lock is taken
@@ -124,3 +126,54 @@ def test_an_error_while_another_request_holds_the_lock_is_spooled_then_listed(
     assert f'<td class="reference">{reference}</td>' in listed
     assert not spool.exists()
     assert db.session.scalar(select(ServerError.reference)) == reference
+
+
+def test_a_race_is_a_409_but_another_integrity_error_is_a_bug_with_a_reference(
+    make_app, make_user, db
+):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    def raced():
+        db.session.add(User(email="raced@example.com", role="tp"))
+        db.session.add(User(email="raced@example.com", role="tp"))
+        db.session.flush()
+
+    def buggy():
+        db.session.add(User(email="no-centre@example.com", role="centre"))
+        db.session.flush()
+
+    for name, view in (("raced", raced), ("buggy", buggy)):
+        app.add_url_rule(f"/{name}", name, allow("admin")(view), methods=["POST"])
+    client = app.test_client()
+    sign_in(client, make_user("admin"))
+    token = csrf_token_of(client, "/")
+    raced_page = client.post("/raced", data={"csrf_token": token})
+    assert raced_page.status_code == 409
+    assert "Someone else changed this at the same moment" in raced_page.get_data(as_text=True)
+    assert db.session.scalars(select(ServerError)).all() == []
+    buggy_page = client.post("/buggy", data={"csrf_token": token})
+    assert buggy_page.status_code == 500
+    assert db.session.scalar(select(ServerError.error_type)) == "sqlalchemy.exc.IntegrityError"
+
+
+def test_spooled_errors_that_cannot_be_stored_yet_wait_for_the_next_time(
+    app, make_user, client, login_as, db, monkeypatch, tmp_path
+):
+    spool = tmp_path / "unsaved-server-errors.jsonl"
+    row = {"at": "2026-06-01T08:00:00+00:00", "reference": "ABCD1234", "method": "GET",
+           "path": "/x", "user_id": None, "user_email": None, "error_type": "E",
+           "message": "m", "traceback": "t"}  # fmt: skip
+    spool.write_text(json.dumps(row) + "\n")
+
+    def down(rows, **kwargs):
+        raise OSError("the database is still busy")
+
+    monkeypatch.setattr("app.services.server_errors._store", down)
+    assert store_spooled_errors(spool) == 0
+    spool.write_text(json.dumps({**row, "reference": "EFGH5678"}) + "\n")  # a new one
+    assert store_spooled_errors(spool) == 0
+    monkeypatch.undo()
+    assert store_spooled_errors(spool) == 2
+    stored = db.session.scalars(select(ServerError.reference).order_by(ServerError.reference))
+    assert stored.all() == ["ABCD1234", "EFGH5678"]
+    assert list(tmp_path.iterdir()) == []
