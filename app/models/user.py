@@ -58,6 +58,10 @@ class User(db.Model):
     # not signing in, which would make every open form look out of date.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
+    # Every UPDATE checks the version it read (two admin actions at once cannot both
+    # pass); the services that make an admin's change raise it themselves.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
     centre: Mapped[Centre | None] = relationship()
 
     # Flask-Login's interface, spelled out rather than inherited from UserMixin so

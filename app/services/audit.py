@@ -78,24 +78,28 @@ def record_events(action: str, subject_type: str, items: list[tuple[int, dict]])
     )
 
 
-def last_change(subject: Any) -> Event | None:
-    """The latest Event about this subject: who changed it last, and when."""
-    return db.session.scalar(
-        select(Event)
-        .where(Event.subject_type == type(subject).__name__, Event.subject_id == subject.id)
-        .order_by(Event.id.desc())
-        .limit(1)
+def last_change(subject: Any, actions: tuple[str, ...] | None = None) -> Event | None:
+    """The latest Event about this subject (of these actions, if given): who changed it
+    last, and when."""
+    query = select(Event).where(
+        Event.subject_type == type(subject).__name__, Event.subject_id == subject.id
     )
+    if actions is not None:
+        query = query.where(Event.action.in_(actions))
+    return db.session.scalar(query.order_by(Event.id.desc()).limit(1))
 
 
-def refuse_stale_edit(record: Any, read_version: int | None, what: str) -> None:
+def refuse_stale_edit(
+    record: Any, read_version: int | None, what: str, actions: tuple[str, ...] | None = None
+) -> None:
     """Refuse an edit whose form was read at an older version of `record`.
 
-    The EditConflict names who saved it since, and when, from the Event Logs.
+    The EditConflict names who saved it since, and when, from the Event Logs: the
+    latest of `actions` (those that change the version), or of any Event about it.
     """
     if read_version == record.version:
         return
-    change = last_change(record)
+    change = last_change(record, actions)
     raise EditConflict(what, change.actor_email if change else None, change.at if change else None)
 
 

@@ -78,13 +78,20 @@ def test_a_role_change_against_a_newer_version_is_refused(app, make_user, db):
     alice = signed_in(app, make_user("admin", email="alice@board.example"))
     bob = signed_in(app, make_user("admin", email="bob@board.example"))
     read_at = producer.version
-    answers = [
-        client.post(
-            f"/admin/users/{producer.id}/role",
-            data={"role": role, "version": read_at, "csrf_token": csrf_token_of(client, "/")},
-        )
-        for client, role in ((alice, "admin"), (bob, "tp"))
-    ]
+
+    def change_role(client, role):
+        token = csrf_token_of(client, "/")
+        data = {"role": role, "version": read_at, "csrf_token": token}
+        return client.post(f"/admin/users/{producer.id}/role", data=data)
+
+    answers = [change_role(alice, "admin")]
+    # Someone fails to sign in as the producer meanwhile: not a change to name.
+    anyone = app.test_client()
+    anyone.post(
+        "/login",
+        data={"username": producer.email, "password": "wrong", "csrf_token": csrf_token_of(anyone)},
+    )
+    answers.append(change_role(bob, "tp"))
     assert [answer.status_code for answer in answers] == [302, 422]
     assert "The account producer@board.example was changed by alice@board.example" in answers[
         1

@@ -12,6 +12,8 @@ from app.services.clock import utcnow
 
 STAFF_ROLES = ("admin", "tp")
 MIN_PASSWORD_LENGTH = 12
+# The admins' changes to an account, which raise its version (signing in does not).
+ADMIN_CHANGES = ("staff.role_changed", "user.pin_reset", "staff.unlocked")
 
 
 def add_centre_user(centre: Centre, email: str) -> User:
@@ -65,7 +67,7 @@ def change_role(user: User, role: str, *, by: User, read_version: int | None) ->
     """Give a staff account another role, if nobody changed the account since the
     admin's page was read (at `read_version`)."""
     _check_staff_role(role)
-    refuse_stale_edit(user, read_version, f"The account {user.email}")
+    refuse_stale_edit(user, read_version, f"The account {user.email}", ADMIN_CHANGES)
     if user.role == role:
         return
     if user.role == "admin":
