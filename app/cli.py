@@ -7,6 +7,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.services.accounts.addresses import AccountError
+from app.services.accounts.password_policy import password_problem
 from app.services.accounts.users import create_activated_staff
 from app.services.audit import record_event
 from app.services.demo import seed_demo, seed_scale
@@ -19,12 +20,22 @@ def register_cli(app: Flask) -> None:
     @click.argument("email")
     @click.option(
         "--password",
-        help="The new admin's password (at least 12 characters). Prompted for when omitted.",
+        help="The new admin's password (the sign-in page's rules: at least 12 characters, "
+        "not easy to guess). Prompted for when omitted.",
     )
     def create_admin(email: str, password: str | None) -> None:
         """Create an activated admin account that can sign in straight away."""
         if password is None:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        # The same rules as the activation and reset pages: an admin's password most of all.
+        problem = password_problem(
+            password,
+            min_length=app.config["PASSWORD_MIN_LENGTH"],
+            email=email,
+            organisation=app.config["ORGANISATION_NAME"],
+        )
+        if problem:
+            raise click.ClickException(problem)
         try:
             user = create_activated_staff(email, password, role="admin")
         except AccountError as error:

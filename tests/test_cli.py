@@ -54,7 +54,9 @@ def test_create_admin_refuses_bad_input(app, db):
     runner = app.test_cli_runner()
     short = runner.invoke(args=["create-admin", "a@example.com", "--password", "short"])
     assert short.exit_code == 1
-    assert "The password must have at least 12 characters." in short.output
+    assert "Your password must have at least 12 characters." in short.output
+    weak = runner.invoke(args=["create-admin", "a@example.com", "--password", "aaaaaaaaaaaa"])
+    assert weak.exit_code == 1 and "That password is too easy to guess." in weak.output
     bad = runner.invoke(
         args=["create-admin", "not-an-email", "--password", "a long enough password"]
     )

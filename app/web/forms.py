@@ -12,23 +12,8 @@ from flask import render_template, request
 from flask_wtf import FlaskForm
 from wtforms import FileField, PasswordField
 
-# Tab, line feed and carriage return are part of ordinary multi-line text.
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
-
-
-def control_character_in(text: str) -> str | None:
-    """The first control character in `text` (C0, DEL, C1), named for a message, or None."""
-    for ch in text:
-        if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc":
-            return f"U+{ord(ch):04X}"
-    return None
-
-
-def control_character_message(label: str, code: str) -> str:
-    return (
-        f"{label} contains an invisible control character ({code}), which is not allowed: "
-        "retype it rather than pasting it."
-    )
+from app.services.text import control_character_in, control_character_message
+from app.web.htmx import is_htmx_fragment_request
 
 
 class PortalForm(FlaskForm):
@@ -44,10 +29,8 @@ class PortalForm(FlaskForm):
             if code is None:
                 continue
             label = "The password" if isinstance(field, PasswordField) else field.label.text
-            message = control_character_message(label, code)
-            if message not in field.errors:
-                # Ahead of the field's other errors: it explains them.
-                field.errors = [message, *(e for e in field.errors if e != message)]
+            # The field's only error: it explains any other (a rule saying the same).
+            field.errors = [control_character_message(label, code)]
             valid = False
         return valid
 
@@ -73,7 +56,7 @@ def _printable(text: str) -> str:
 
 def _refused(label: str, code: str):
     message = control_character_message(label, code)
-    if request.headers.get("HX-Request"):
+    if is_htmx_fragment_request():
         return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
     title = "Something was wrong with that request"
     return render_template("errors/error.html", code=400, title=title, message=message), 400

@@ -74,3 +74,12 @@ def test_search_key_ignores_case_and_accents():
 def test_digits_that_are_not_ascii_are_refused_as_zones(raw):
     with pytest.raises(RuleError, match="The zone must be a whole number from 1 to 6"):
         clean_zone(raw)
+
+
+@pytest.mark.parametrize("raw", ["Hill\x00side", "Hill\x7fside", "Hill\x85side", "\x1b[31mRed"])
+def test_names_and_towns_with_control_characters_are_refused(raw):
+    """The upload's cells pass these rules too: nothing invisible reaches the database."""
+    with pytest.raises(RuleError, match="contains an invisible control character"):
+        clean_name(raw)
+    with pytest.raises(RuleError, match=r"The town contains an invisible control character"):
+        clean_town(raw)

@@ -219,6 +219,8 @@ def test_method_calls_formatting_and_control_characters_are_refused():
         ('{{ "%900000000s" % email }}', "% operators are not allowed"),
         ('{{ email|replace("", "xxxx") }}', "the “replace” filter is not allowed"),
         ("Hello\x00{{ email }}", "control characters"),
+        ("Hello\x85{{ email }}", "control characters"),  # C1: NEL
+        ("Hello\x7f{{ email }}", "control characters"),  # DEL
     ):
         problems = problems_in(KINDS["activation"], "Subject", body)
         assert any(message in p.message and p.line == 1 for p in problems), (body, problems)

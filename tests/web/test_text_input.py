@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from app.web.forms import control_character_in
+from app.services.text import control_character_in
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from app.services.geography import (
     keeps_country_time,
     zones_for,
 )
+from app.services.text import control_character_in, control_character_message
 
 NUMBER_PATTERN = re.compile(r"[A-Z0-9]{2,10}")
 NAME_MAX = 200
@@ -35,7 +36,14 @@ def clean_number(raw: str | None) -> str:
     return number
 
 
+def _refuse_control_characters(text: str, label: str) -> None:
+    code = control_character_in(text)
+    if code:
+        raise RuleError(control_character_message(label, code))
+
+
 def clean_name(raw: str | None) -> str:
+    _refuse_control_characters(raw or "", "The centre name")
     name = " ".join((raw or "").split())
     if not name:
         raise RuleError("Enter the centre name.")
@@ -45,6 +53,7 @@ def clean_name(raw: str | None) -> str:
 
 
 def clean_town(raw: str | None) -> str:
+    _refuse_control_characters(raw or "", "The town")
     town = " ".join((raw or "").split())
     if len(town) > TOWN_MAX:
         raise RuleError(f"A town has at most {TOWN_MAX} characters.")

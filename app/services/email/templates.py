@@ -26,6 +26,7 @@ from app.services.clock import utcnow
 from app.services.email import syntax
 from app.services.email.syntax import Found
 from app.services.errors import EditConflict
+from app.services.text import control_character_in
 
 log = logging.getLogger(__name__)
 
@@ -408,7 +409,7 @@ def render_failure(error: Exception) -> str:
 
 def _control_character_line(source: str) -> int | None:
     for number, line in enumerate(source.split("\n"), start=1):
-        if any((ord(ch) < 32 and ch not in "\t\r") or ord(ch) == 127 for ch in line):
+        if control_character_in(line):
             return number
     return None
 
