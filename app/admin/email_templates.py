@@ -2,7 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 
 from app.admin import bp
 from app.services.audit import record_event
@@ -12,7 +12,7 @@ from app.services.email.templates import ALLOWED_FILTERS, KINDS, Kind, Problem
 from app.services.errors import EditConflict
 from app.services.transactions import changes
 from app.web.access import allow
-from app.web.forms import PortalForm
+from app.web.forms import PortalForm, VersionField
 from app.web.htmx import confirmation_page, fragment_or_redirect, render_page_or_fragment
 
 PREVIEW = "preview"  # the id of the edit page's preview region
@@ -31,7 +31,7 @@ class EmailTemplateForm(PortalForm):
     # Not stripped: blank lines at the end of an email are the admin's to choose.
     body = TextAreaField("Text of the email", filters=[_unix_line_endings])
     # The version of the wording the form was opened at (see templates.save_wording).
-    version = HiddenField()
+    version = VersionField()
 
     @classmethod
     def as_stored(cls, key: str) -> "EmailTemplateForm":
@@ -45,7 +45,7 @@ class EmailTemplateForm(PortalForm):
 
     def opened_at(self) -> int:
         """The version sent back; a missing or mangled one matches no version."""
-        return _version(self.version.data)
+        return -1 if self.version.data is None else self.version.data
 
     def show(self, problems: list[Problem]) -> None:
         """Put each problem under the field it is in."""

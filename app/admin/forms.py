@@ -1,9 +1,8 @@
 from collections.abc import Callable
 
 from markupsafe import Markup
-from wtforms import BooleanField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, Optional, ValidationError
-from wtforms.widgets import HiddenInput
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, ValidationError
 
 from app.models.user import ROLE_LABELS
 from app.services.accounts.addresses import AccountError, EmailInUse
@@ -12,15 +11,9 @@ from app.services.centres import rules as centre_rules
 from app.services.centres.operations import CentreDetails
 from app.services.centres.rules import RuleError
 from app.services.geography import all_timezones, countries, zones_for
-from app.web.forms import PortalForm
+from app.web.forms import PortalForm, VersionField
 
 EMAIL_MAX = 254
-
-
-def version_field() -> IntegerField:
-    """The version of the record the form was read at: saving checks it is still current
-    (a form sent without it counts as out of date)."""
-    return IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 def rule(clean: Callable) -> Callable:
@@ -57,7 +50,7 @@ class CentreForm(PortalForm):
     keep_timezone = BooleanField("Keep this time zone: the centre really keeps this time")
     # Set to "1" by Undo Delete: Save then restores the centre.
     restore = HiddenField()
-    version = version_field()
+    version = VersionField()
 
     def __init__(self, *args, stored: tuple[str, str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -156,4 +149,4 @@ class InviteStaffForm(PortalForm):
 
 class RoleForm(PortalForm):
     role = SelectField("Role", choices=_STAFF_ROLE_CHOICES)
-    version = version_field()
+    version = VersionField()

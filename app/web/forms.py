@@ -10,7 +10,7 @@ import unicodedata
 
 from flask import render_template, request
 from flask_wtf import FlaskForm
-from wtforms import FileField, PasswordField
+from wtforms import FileField, HiddenField, PasswordField
 
 from app.services.text import control_character_in, control_character_message
 from app.web.htmx import is_htmx_fragment_request
@@ -33,6 +33,18 @@ class PortalForm(FlaskForm):
             field.errors = [control_character_message(label, code)]
             valid = False
         return valid
+
+
+class VersionField(HiddenField):
+    """The version of the record the form was read at, for saving to check it is still
+    current (app.services.audit.refuse_stale_edit). A missing or mangled one is None,
+    which matches no version: the save is refused as a conflict, never a hidden error."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            self.data = int(valuelist[0]) if valuelist else None
+        except ValueError:
+            self.data = None
 
 
 def refuse_control_characters():

@@ -144,3 +144,15 @@ def test_a_request_that_cannot_get_the_lock_is_told_busy_not_a_500(
     )
     assert response.status_code == 302
     assert db.session.scalar(select(Centre.name).where(Centre.id == centre.id)) == "Renamed"
+
+
+def test_a_mangled_version_is_refused_as_a_conflict_not_a_hidden_error(
+    app, make_user, make_centre, db
+):
+    centre = make_centre(number="GB101", name="Hillside Academy")
+    admin = signed_in(app, make_user("admin"))
+    form = centre_form(admin.get(f"/admin/centres/{centre.id}").get_data(as_text=True))
+    response = save(admin, centre, {**form, "name": "Renamed", "version": "1x"})
+    assert response.status_code == 409
+    assert "Centre GB101 was changed" in response.get_data(as_text=True)
+    assert db.session.get(Centre, centre.id).name == "Hillside Academy"
