@@ -2,8 +2,8 @@
 
 Seeds a throwaway database with `seed-demo --centres 10000`, serves it with
 gunicorn, signs in as the demo admin and measures, interleaved in one run, the
-search fragment, the centre details page, the lazily loaded users table and
-the trivial /healthz; prints each median and p95, and its median as a multiple
+search fragment, the centre details page (with its users table), the users table
+fragment and the trivial /healthz; prints each median and p95, and its median as a multiple
 of /healthz's. Run with `make bench` (BENCH_ROUNDS=300 by default;
 BENCH_DATABASE_URL=postgresql+psycopg://... to measure on PostgreSQL).
 """
@@ -62,7 +62,7 @@ def main() -> None:
                     {**fragment, "HX-Target": "search-results"},
                 ),
                 "centre details page": lambda i: get(f"/admin/centres/{picks[i]}"),
-                "users table (lazy, htmx)": lambda i: get(
+                "users table (htmx fragment)": lambda i: get(
                     f"/admin/centres/{picks[i]}/users", {**fragment, "HX-Target": "centre-users"}
                 ),
             }
