@@ -1,0 +1,1 @@
+"""Secure resources: their files, metadata and versions."""
