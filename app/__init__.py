@@ -3,7 +3,7 @@
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,6 +16,8 @@ from app.errors import bp as errors_bp
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.home import bp as home_bp
 from app.models import User
+from app.resources import bp as resources_bp
+from app.services import site
 from app.services.accounts import passwords
 from app.services.clock import utcnow
 from app.web.access import guard_request
@@ -29,6 +31,7 @@ from app.web.menu import menu_for
 from app.web.outbox import send_after_response
 from app.web.security import add_security_headers
 from app.web.unit_of_work import Portal
+from app.web.uploads import stream_uploads
 from app.web.urls import DatabaseIdConverter
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,8 @@ def _finish_config(app: Flask) -> None:
             )
         app.config["PORTAL_BASE_URL"] = "http://127.0.0.1:5000"
     app.config["PORTAL_BASE_URL"] = app.config["PORTAL_BASE_URL"].rstrip("/")
+    if not app.config.get("RESOURCE_STORAGE_DIR"):
+        app.config["RESOURCE_STORAGE_DIR"] = str(Path(app.instance_path) / "resources")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],  # pool_pre_ping stays
         **lock_wait_options(
@@ -136,10 +141,12 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_web(app: Flask) -> None:
     audit_requests(app)
+    stream_uploads(app)
     send_after_response(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(resources_bp)
     app.register_blueprint(errors_bp)
     app.register_blueprint(health_bp)
     register_error_handlers(app)
@@ -152,8 +159,18 @@ def _register_web(app: Flask) -> None:
             # Called by the template only where it shows the menu.
             return menu_for(current_user.role if current_user.is_authenticated else None)
 
+        def help_url():
+            # The Help link, shown once a help document for the user's role exists.
+            if not current_user.is_authenticated:
+                return None
+            if site.current_help(site.audience_of(current_user.role)) is None:
+                return None
+            return url_for("home.help_document")
+
         return {
             "main_menu": main_menu,
+            "help_url": help_url,
+            "standard_message": site.standard_message,
             "organisation": app.config["ORGANISATION_NAME"],
             "public_website_url": app.config["PUBLIC_WEBSITE_URL"],
             "privacy_url": app.config["PRIVACY_URL"],

@@ -91,6 +91,13 @@ class Config:
     # Forms are small; anything bigger is refused with 413 before it is parsed.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
+    # Secure resources and help documents: where their files are kept (None: the
+    # instance folder's resources/), the largest file accepted, and how many files
+    # one upload may hold. Every gunicorn worker and host must see the same folder.
+    RESOURCE_STORAGE_DIR = os.environ.get("RESOURCE_STORAGE_DIR") or None
+    RESOURCE_MAX_MB = _int("RESOURCE_MAX_MB", 500)
+    RESOURCE_MAX_FILES = _int("RESOURCE_MAX_FILES", 50)
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # Links in emails start with this, never with the Host header of a request.

@@ -21,6 +21,7 @@ import email.policy
 import itertools
 import os
 import re
+import shutil
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -53,6 +54,12 @@ def database_url(tmp_path_factory) -> str:
     return _database_url(tmp_path_factory)
 
 
+@pytest.fixture(scope="session")
+def resource_dir(tmp_path_factory):
+    """The storage folder of every test app; emptied after each test."""
+    return tmp_path_factory.mktemp("resources")
+
+
 class FreshContextClient(FlaskClient):
     """A test client whose every request runs in its own app context, as in production.
 
@@ -74,15 +81,16 @@ class FreshContextClient(FlaskClient):
         return response
 
 
-def _new_app(database_url: str, **config):
-    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **config})
+def _new_app(database_url: str, resource_dir, **config):
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "RESOURCE_STORAGE_DIR": str(resource_dir)}
+    app = create_app(TestConfig, {**settings, **config})
     app.test_client_class = FreshContextClient
     return app
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = _new_app(database_url)
+def app(database_url, resource_dir):
+    app = _new_app(database_url, resource_dir)
     with app.app_context():
         # Start from nothing, even on a reused PostgreSQL database, then migrate.
         existing = sa.MetaData()
@@ -93,17 +101,17 @@ def app(database_url):
 
 
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, resource_dir):
     """Build another app on the same database, with config overrides."""
 
     def build(**config):
-        return _new_app(database_url, **config)
+        return _new_app(database_url, resource_dir, **config)
 
     return build
 
 
 @pytest.fixture(autouse=True)
-def db(app):
+def db(app, resource_dir):
     with app.app_context():
         limiter.reset()
         yield _db
@@ -111,6 +119,8 @@ def db(app):
         with _db.engine.begin() as connection:
             for table in reversed(_db.metadata.sorted_tables):
                 connection.execute(table.delete())
+    for path in resource_dir.iterdir():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 @pytest.fixture

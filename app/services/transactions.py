@@ -8,14 +8,18 @@ a unique-constraint clash reaches the route as the same DomainError that the
 service's own check would have raised.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.services.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 # A connection execution option read by app.database: start this transaction
 # holding SQLite's write lock.
@@ -141,3 +145,42 @@ def is_lock_timeout(error: OperationalError) -> bool:
     """Whether the database gave up waiting for a lock (another writer held it)."""
     code = getattr(error.orig, "sqlstate", None)  # PostgreSQL: lock_not_available
     return code == "55P03" or "database is locked" in str(error.orig)
+
+
+# Work outside the database that must follow the request's transaction: files kept
+# for a save are removed if it rolls back, and the pending copies deleted once it
+# commits. Kept in session.info, run once by whichever of the two happens.
+_AFTER = "portal_after_transaction"
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the request's transaction has committed."""
+    _pending_callbacks()["commit"].append(callback)
+
+
+def after_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the request's transaction rolls back instead."""
+    _pending_callbacks()["rollback"].append(callback)
+
+
+def _pending_callbacks() -> dict[str, list[Callable[[], None]]]:
+    return db.session.info.setdefault(_AFTER, {"commit": [], "rollback": []})
+
+
+def _run_callbacks(session: Session, which: str) -> None:
+    callbacks = session.info.pop(_AFTER, None)
+    for callback in (callbacks or {}).get(which, ()):
+        try:
+            callback()
+        except Exception:  # the transaction's outcome stands; say what was left behind
+            log.exception("a callback after %s failed", which)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    _run_callbacks(session, "commit")
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    _run_callbacks(session, "rollback")

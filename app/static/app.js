@@ -220,3 +220,84 @@
   });
   showSelectButtons(document);
 })();
+
+// Upload Resources - TP: files dropped on the drop zone join the file input (the
+// form posts them as if chosen), and files over the size limit or too many are
+// reported before a long upload starts. The server checks everything again.
+(function () {
+  "use strict";
+
+  function sizeInMb(bytes) {
+    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  function check(form) {
+    var input = form.querySelector('input[type="file"]');
+    var message = form.querySelector("[data-upload-check]");
+    if (!input || !message) return true;
+    var maxBytes = Number(form.dataset.maxBytes);
+    var maxFiles = Number(form.dataset.maxFiles);
+    var problems = [];
+    if (maxFiles && input.files.length > maxFiles) {
+      problems.push("Upload at most " + maxFiles + " files at a time; you chose " + input.files.length + ".");
+    }
+    for (var i = 0; i < input.files.length; i++) {
+      var file = input.files[i];
+      if (maxBytes && file.size > maxBytes) {
+        problems.push("“" + file.name + "” is " + sizeInMb(file.size) + ", larger than " + sizeInMb(maxBytes) + ", the largest file the portal accepts.");
+      }
+    }
+    message.textContent = problems.join(" ");
+    message.hidden = problems.length === 0;
+    return problems.length === 0;
+  }
+
+  function setUp(form) {
+    var zone = form.querySelector("[data-drop-zone]");
+    var input = form.querySelector('input[type="file"]');
+    if (!zone || !input || zone.dataset.ready) return;
+    zone.dataset.ready = "1";
+    zone.addEventListener("dragover", function (event) {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+    zone.addEventListener("dragleave", function () {
+      zone.classList.remove("dragging");
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      zone.classList.remove("dragging");
+      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+      var files = new DataTransfer();
+      for (var i = 0; i < input.files.length; i++) files.items.add(input.files[i]);
+      for (var j = 0; j < event.dataTransfer.files.length; j++) files.items.add(event.dataTransfer.files[j]);
+      input.files = files.files;
+      check(form);
+    });
+    input.addEventListener("change", function () {
+      check(form);
+    });
+    form.addEventListener("submit", function (event) {
+      if (!check(form)) {
+        event.preventDefault();
+        input.focus();
+        return;
+      }
+      var button = form.querySelector('button[type="submit"]');
+      if (button) {
+        button.disabled = true;
+        button.textContent = "Uploading…";
+        button.setAttribute("aria-busy", "true");
+      }
+    });
+  }
+
+  function setUpAll() {
+    document.querySelectorAll("form[data-max-bytes]").forEach(setUp);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpAll);
+  } else {
+    setUpAll();
+  }
+})();

@@ -1,9 +1,14 @@
-"""Jinja filters that show moments in time the way the board reads them."""
+"""Jinja filters that show moments in time, sizes and resource details the way the
+board reads them."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from markupsafe import Markup, escape
+
+from app.services.resources.naming import kind_label, series_label
 
 FORMAT = "%d %b %Y %H:%M"
 
@@ -28,5 +33,51 @@ def both_times(moment: datetime | None, timezone: str) -> str:
     return f"{utc_time(moment)} ({when} {timezone})"
 
 
+def file_size(size: int | None) -> str:
+    """1,234 bytes as "1.2 KB": kilo, mega and giga by 1,024, one decimal below 100."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size:,} byte{'' if size == 1 else 's'}"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+    raise AssertionError("unreachable")
+
+
+# A web address in plain text: http(s):// or www., up to a space or a character that
+# cannot be part of one; trailing punctuation is the sentence's, not the link's.
+_WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}"
+
+
+def plain_text_with_links(text: str | None) -> Markup:
+    """Text an admin wrote, escaped, its line breaks kept and its web addresses links."""
+    parts = []
+    position = 0
+    for match in _WEB_ADDRESS.finditer(text or ""):
+        address = match.group().rstrip(_TRAILING)
+        if address.lower() in ("www.", "http://", "https://"):
+            continue
+        end = match.start() + len(address)
+        href = address if "://" in address else f"https://{address}"
+        parts.append(escape(text[position : match.start()]))
+        parts.append(Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(href, address))
+        position = end
+    parts.append(escape((text or "")[position:]))
+    html = Markup("").join(parts)
+    return Markup("<br>\n").join(html.split("\n"))
+
+
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(utc_time=utc_time, utc_date=utc_date, both_times=both_times)
+    app.jinja_env.filters.update(
+        utc_time=utc_time,
+        utc_date=utc_date,
+        both_times=both_times,
+        file_size=file_size,
+        series_label=series_label,
+        kind_label=kind_label,
+        plain_text_with_links=plain_text_with_links,
+    )

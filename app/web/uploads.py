@@ -1,0 +1,104 @@
+"""Large files stream to the storage folder while the request body is parsed.
+
+Werkzeug's form parser asks the request for a file object to write each uploaded
+file into (`_get_file_stream`). For a view marked `@streams_files(...)`, that is
+an `Incoming` under the storage folder, which hashes and counts the file as it is
+written: the file is never held in memory or copied from a temporary file, and a
+file over the limit stops being written (its row shows why). Every Incoming of a
+request that the view did not keep is deleted when the request ends, so a failed,
+refused or cut-off upload leaves nothing behind.
+"""
+
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, send_file
+from htmx_flask.requests import HtmxAwareRequest
+
+from app.services.resources.storage import Incoming, Storage
+
+MB = 1024 * 1024
+
+
+def storage() -> Storage:
+    return Storage(current_app.config["RESOURCE_STORAGE_DIR"])
+
+
+def resource_max_bytes() -> int:
+    return current_app.config["RESOURCE_MAX_MB"] * MB
+
+
+def streams_files(max_files: Callable[[], int]) -> Callable:
+    """Let this view receive up to max_files() files of up to RESOURCE_MAX_MB each,
+    streamed to the storage folder; the request body may be that large in all."""
+
+    def decorate(view: Callable) -> Callable:
+        view.streams_files = True
+        view.max_content_length = lambda: max_files() * resource_max_bytes() + MB
+        return view
+
+    return decorate
+
+
+class PortalRequest(HtmxAwareRequest):
+    """htmx-flask's request (request.htmx), streaming files for views that ask."""
+
+    def _get_file_stream(
+        self, total_content_length, content_type, filename=None, content_length=None
+    ):
+        view = current_app.view_functions.get(self.endpoint or "")
+        if not getattr(view, "streams_files", False):
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+        incoming = storage().receive(resource_max_bytes())
+        g.setdefault("incoming_files", []).append(incoming)
+        return incoming
+
+
+def incoming_files(uploads) -> list[tuple[str, Incoming]]:
+    """(file name as sent, Incoming) for each file field of a streamed request;
+    file inputs left empty are skipped."""
+    found = []
+    for upload in uploads:
+        stream = upload.stream
+        if not isinstance(stream, Incoming):
+            raise RuntimeError("the view is not marked @streams_files")
+        if not upload.filename and stream.size == 0:
+            continue
+        stream.finish()
+        found.append((upload.filename or "", stream))
+    return found
+
+
+def stream_uploads(app: Flask) -> None:
+    """Use PortalRequest (after htmx-flask, which sets its own request class), and
+    delete what a request received but did not keep."""
+    if not issubclass(PortalRequest, app.request_class):
+        raise RuntimeError(f"PortalRequest does not extend {app.request_class}")
+    app.request_class = PortalRequest
+
+    @app.teardown_request
+    def remove(_error=None) -> None:
+        for incoming in g.pop("incoming_files", ()):
+            incoming.discard()  # a no-op for files the view kept (moved away)
+
+
+def send_stored(stored_name: str, *, media_type: str, name: str, sha256: str, as_attachment: bool):
+    """A kept file as the response, under its original name: sent by the server's
+    sendfile where it has one, with Range and conditional requests answered. None
+    when the file is missing from the storage folder."""
+    path = storage().path_of(stored_name)
+    if not path.is_file():
+        return None
+    response = send_file(
+        path,
+        mimetype=media_type,
+        as_attachment=as_attachment,
+        download_name=name,
+        etag=sha256,
+        conditional=True,
+        max_age=0,
+    )
+    # Secure material: never kept in a shared cache, nor in the browser's.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
