@@ -1,6 +1,7 @@
 """A resource's metadata rules and the board's file names (0580_s26_qp_22.pdf)."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -29,6 +30,7 @@ from app.services.resources.naming import (
     title_from_file_name,
     variant,
 )
+from tests.test_layers import imports_of
 
 # --- kinds -----------------------------------------------------------------------------
 
@@ -324,6 +326,8 @@ def test_years_are_this_century_and_any_extension_is_kept_out_of_the_metadata():
         "dir\\0580_s26_qp_22.pdf",
         "../0580_s26_qp_22.pdf",
         "٠٥٨٠_s26_qp_22.pdf",  # digits of another script
+        "0580_\u017f26_qp_22.pdf",  # long s, which matches [a-z] ignoring case without re.ASCII
+        "0580_s26_qp_22.pd\u212a",  # Kelvin sign, likewise
         "0580_s26_qp_22.pdf\x00",
         "0580_s26_qp_22.pdf\u0130",
         "Exam timetable.pdf",
@@ -489,3 +493,15 @@ def test_names_built_from_valid_parts_parse_back_to_them(
     )
     assert board_file_name(parsed, extension) == name
     assert clean_series(series_label(parsed.series)) == parsed.series
+
+
+@pytest.mark.parametrize("module", ["naming", "filetypes"])
+def test_the_resource_rules_are_pure(module):
+    """No Flask, no database: of the app, only the errors and text helpers."""
+    path = Path(__file__).resolve().parents[2] / "app/services/resources" / f"{module}.py"
+    imported = imports_of(path)
+    assert {name for name in imported if name.startswith("app")} <= {
+        "app.services.errors",
+        "app.services.text",
+    }
+    assert not {name for name in imported if name.split(".")[0] in ("flask", "sqlalchemy")}

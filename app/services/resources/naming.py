@@ -196,9 +196,8 @@ _BOARD_NAME = re.compile(
 
 def parse_file_name(name: str) -> ParsedName | None:
     """The metadata in a board file name, or None when it does not follow the convention
-    exactly: a near miss is not guessed at, the admin fills the details in instead."""
-    if "/" in name or "\\" in name:
-        return None
+    exactly: a near miss is not guessed at, the admin fills the details in instead.
+    A name with folders in it (/ or \\) does not match, so is None too."""
     match = _BOARD_NAME.fullmatch(name)
     if match is None:
         return None
