@@ -10,7 +10,7 @@ def test_live_preview_and_test_email(page, sign_in, make_user, axe_check, db):
     admin = make_user("admin")
     sign_in(admin.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Home")
-    page.get_by_role("navigation", name="Main menu").get_by_text("Admin").click()
+    page.get_by_role("navigation", name="Main menu").get_by_text("Admin", exact=True).click()
     page.get_by_role("link", name="E-mail Templates").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("E-mail Templates")
     axe_check("E-mail Templates")

@@ -34,7 +34,7 @@ def test_search_as_you_type_and_open_a_centre(page, sign_in, make_user, make_cen
     )
     make_centre(number="GB101", name="Hillside Academy", town="London")
     admin_page(page, sign_in, make_user)
-    page.get_by_role("navigation", name="Main menu").get_by_text("Admin").click()
+    page.get_by_role("navigation", name="Main menu").get_by_text("Admin", exact=True).click()
     page.get_by_role("link", name="Manage Centres").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Browse and modify centres and users")
     axe_check("Manage Centres")

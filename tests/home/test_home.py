@@ -78,7 +78,8 @@ def test_resource_producer_home(client, login_as):
     login_as("tp")
     page = client.get("/").get_data(as_text=True)
     assert "You are signed in as a resource producer (Admin - TP)." in page
-    assert "Uploading and managing resources is not open on this portal yet." in page
+    assert 'href="/resources/upload">upload resources</a>' in page
+    assert 'href="/resources/">manage resources</a>' in page
 
 
 def test_sign_ins_by_activating_or_resetting_are_listed_too(

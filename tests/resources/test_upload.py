@@ -1,6 +1,9 @@
 """Upload Resources - TP: files are checked, shown in a confirmation table, and saved
 all together or not at all."""
 
+import errno
+import io
+
 from sqlalchemy import func, select
 
 from app.models import Event, Resource, ResourceFile
@@ -62,3 +65,211 @@ def test_files_named_the_boards_way_are_filled_in_confirmed_and_saved(
     # The batch is gone once saved: nothing waits in pending/ or incoming/.
     assert list((resource_dir / "pending").iterdir()) == []
     assert list((resource_dir / "incoming").iterdir()) == []
+
+
+ROW = {
+    "series": "2026-06",
+    "syllabus": "0580",
+    "component": "22",
+    "kind": "question-paper",
+    "title": "Paper 22",
+}
+
+
+def resource_count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(Resource))
+
+
+def test_each_refused_file_says_why_on_its_row_and_leaves_nothing(
+    client, login_as, upload, resource_dir
+):
+    login_as("tp")
+    response = upload(
+        [
+            ("0580_s26_qp_22.pdf", files.pdf()),
+            ("empty.pdf", b""),
+            ("setup.pdf", files.windows_program()),
+            ("notes.docm", files.ooxml("word/document.xml", macros=True)),
+            ("report.docx", files.ooxml("word/document.xml", macros=True)),
+            ("../../x.pdf", files.pdf("path")),
+            ("song.mp3", files.pdf("not audio")),
+            ("program.exe", files.windows_program()),
+        ]
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "7 files refused" in page
+    for reason in (
+        "The file is empty.",
+        "is a program (Windows executable)",
+        "macro-enabled Office files are not accepted",
+        "contains macros",
+        "contains folder parts",
+        "does not look like an MP3",
+        ".exe files are not accepted",
+    ):
+        assert reason in page, reason
+    assert "Save 1 resource" in page
+    # Only the accepted file waits; nothing refused was kept anywhere.
+    pending = [p for p in (resource_dir / "pending").rglob("*") if p.is_file()]
+    assert sorted(p.name for p in pending) == ["1", "batch.json"]
+    assert list((resource_dir / "incoming").iterdir()) == []
+
+
+def test_a_file_over_the_size_limit_is_refused_and_not_kept(
+    make_app, make_user, csrf_token, resource_dir
+):
+    app = make_app(RESOURCE_MAX_MB=1)
+    client = app.test_client()
+    user = make_user("tp")
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+    data = {
+        "csrf_token": csrf_token(client, "/resources/upload"),
+        "files": [(io.BytesIO(b"%PDF-1.7\n" + b"x" * (1024 * 1024)), "big.pdf")],
+    }
+    response = client.post("/resources/upload", data=data, content_type="multipart/form-data")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "It is larger than 1 MB, the largest file the portal accepts." in page
+    assert list((resource_dir / "incoming").iterdir()) == []
+
+
+def test_metadata_problems_are_shown_on_their_rows_and_nothing_is_saved(
+    client, login_as, upload, confirm, db
+):
+    login_as("admin")
+    location = upload([("a.pdf", files.pdf("a")), ("b.pdf", files.pdf("b"))]).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert "Not named the board&#39;s way" in page or "Not named the board's way" in page
+    bad = {**ROW, "syllabus": "58", "component": "2x"}
+    response = confirm(location, [ROW, bad])
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Row 2 (b.pdf): Syllabus code must be 4 digits" in page
+    assert "Component must be 2 digits" in page
+    assert resource_count(db) == 0
+    # Corrected, both are saved together.
+    fixed = {**ROW, "kind": "insert", "title": "Insert 22"}
+    assert confirm(location, [ROW, fixed]).status_code == 302
+    assert resource_count(db) == 2
+
+
+def test_an_identical_file_with_the_same_details_is_reported_not_stored_twice(
+    client, login_as, upload, confirm, db
+):
+    login_as("tp")
+    paper = files.pdf("same")
+    first = upload([("0580_s26_qp_22.pdf", paper)]).headers["Location"]
+    assert confirm(first, [ROW]).status_code == 302
+    second = upload([("copy.pdf", paper), ("0580_s26_qp_22.pdf", paper)]).headers["Location"]
+    response = confirm(second, [ROW, ROW])
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "identical to version 1 of “Paper 22”" in page
+    assert resource_count(db) == 1
+    # With other details (another component), the same file is a new resource.
+    other = {**ROW, "component": "21"}
+    assert confirm(second, [other, {**other, "kind": "insert"}]).status_code == 302
+    assert resource_count(db) == 3
+
+
+def test_the_same_file_twice_in_one_upload_is_a_problem(client, login_as, upload, confirm, db):
+    login_as("tp")
+    paper = files.pdf("twice")
+    location = upload([("one.pdf", paper), ("two.pdf", paper)]).headers["Location"]
+    response = confirm(location, [ROW, ROW])
+    assert "It is identical to row 1 (one.pdf)" in response.get_data(as_text=True)
+    assert resource_count(db) == 0
+
+
+def test_cancel_deletes_the_waiting_files(client, login_as, upload, csrf_token, resource_dir):
+    login_as("tp")
+    location = upload([("0580_s26_qp_22.pdf", files.pdf())]).headers["Location"]
+    token = location.rsplit("/", 1)[1]
+    assert (resource_dir / "pending" / token).is_dir()
+    response = client.post(f"{location}/cancel", data={"csrf_token": csrf_token(client, location)})
+    assert response.status_code == 302
+    assert not (resource_dir / "pending" / token).exists()
+    page = client.get(location, follow_redirects=True).get_data(as_text=True)
+    assert "This upload is no longer waiting" in page
+
+
+def test_another_users_batch_cannot_be_opened_or_saved(
+    app, client, login_as, upload, make_user, csrf_token, db
+):
+    login_as("tp")
+    location = upload([("0580_s26_qp_22.pdf", files.pdf())]).headers["Location"]
+    other = app.test_client()
+    someone = make_user("tp")
+    with other.session_transaction() as session:
+        session["_user_id"] = someone.session_token
+    page = other.get(location, follow_redirects=True).get_data(as_text=True)
+    assert "This upload is no longer waiting" in page
+    data = {"csrf_token": csrf_token(other, "/resources/upload")}
+    data.update({f"rows-0-{k}": v for k, v in ROW.items()})
+    other.post(location, data=data)
+    assert resource_count(db) == 0
+
+
+def test_choosing_no_file_says_so(client, login_as, csrf_token):
+    login_as("tp")
+    data = {"csrf_token": csrf_token(client, "/resources/upload")}
+    response = client.post("/resources/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Choose one or more files to upload." in response.get_data(as_text=True)
+
+
+def test_a_full_disk_refuses_the_file_and_leaves_nothing(
+    client, login_as, upload, monkeypatch, resource_dir, db
+):
+    login_as("tp")
+    real_open = open
+
+    class FullDisk:
+        def __init__(self, file):
+            self._file = file
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self._file, name)
+
+    def opener(path, mode="r", *args, **kwargs):
+        file = real_open(path, mode, *args, **kwargs)
+        return FullDisk(file) if str(path).endswith(".part") else file
+
+    monkeypatch.setattr("app.services.resources.storage.open", opener, raising=False)
+    response = upload([("0580_s26_qp_22.pdf", files.pdf())])
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The portal&#39;s disk is full" in page or "The portal's disk is full" in page
+    assert list((resource_dir / "incoming").iterdir()) == []
+    assert resource_count(db) == 0
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_no_file(
+    client, login_as, csrf_token, resource_dir, db
+):
+    login_as("tp")
+    token = csrf_token(client, "/resources/upload")
+    boundary = "portalboundary"
+    head = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + b"%PDF-1.7\n"
+        + b"x" * 200_000
+    )
+    response = client.post(
+        "/resources/upload",
+        input_stream=io.BytesIO(head),  # the body ends long before Content-Length says
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Content-Length": str(len(head) + 500_000)},
+    )
+    assert response.status_code == 400
+    assert list((resource_dir / "incoming").iterdir()) == []
+    assert (
+        not (resource_dir / "pending").exists() or list((resource_dir / "pending").iterdir()) == []
+    )
+    assert resource_count(db) == 0

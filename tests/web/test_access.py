@@ -17,6 +17,7 @@ SAMPLE_VALUES = {
     "UnicodeConverter": "sample",
     "PathConverter": "sample/path",
     "UUIDConverter": "00000000-0000-0000-0000-000000000000",
+    "AnyConverter": "staff",  # /admin/help/<any(centre, staff):audience>
 }
 
 

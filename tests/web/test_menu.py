@@ -37,15 +37,19 @@ def test_only_built_sections_and_pages_show(client, login_as):
             "admin",
             [
                 "Home",
+                "Admin - TP",
+                "Upload Resources - TP",
+                "Manage Resources - TP",
                 "Admin",
                 "Manage Centres",
                 "E-mail Templates",
                 "Users",
+                "Help Document Upload",
                 "Errors",
                 "Other Errors",
             ],
         ),
-        ("tp", ["Home"]),
+        ("tp", ["Home", "Admin - TP", "Upload Resources - TP", "Manage Resources - TP"]),
         ("centre", ["Home"]),
     ):
         login_as(role)
@@ -68,17 +72,21 @@ def test_a_section_appears_for_its_roles_once_a_page_exists(make_app, make_user)
             "admin",
             [
                 "Home",
+                "Admin - TP",
+                "Upload Resources - TP",
+                "Manage Resources - TP",
                 "Admin",
                 "Manage Centres",
                 "E-mail Templates",
                 "Users",
+                "Help Document Upload",
                 "Reports",
                 "Event Logs",
                 "Errors",
                 "Other Errors",
             ],
         ),
-        ("tp", ["Home"]),
+        ("tp", ["Home", "Admin - TP", "Upload Resources - TP", "Manage Resources - TP"]),
         ("centre", ["Home"]),
     ):
         user = make_user(role)

@@ -42,6 +42,8 @@ class Page:
     total: int
     number: int  # from 1
     size: int
+    # With none shown and deleted ones left out: how many deleted ones match.
+    deleted_hidden: int = 0
 
     @property
     def pages(self) -> int:
@@ -92,7 +94,13 @@ def search_resources(filters: Filters, page: int = 1, size: int = PAGE_SIZE) -> 
         .offset((page - 1) * size)
     )
     rows = [(resource, file) for resource, file in db.session.execute(query)]
-    return Page(rows, total, page, size)
+    deleted_hidden = 0
+    if not total and not filters.deleted:
+        matching = [c for c in conditions if c is not conditions[-1]]  # all but "not deleted"
+        deleted_hidden = db.session.scalar(
+            select(func.count()).select_from(Resource).where(*matching)
+        )
+    return Page(rows, total, page, size, deleted_hidden)
 
 
 def series_in_use() -> list[str]:

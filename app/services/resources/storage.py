@@ -158,7 +158,7 @@ class Storage:
         return the name. The source stays where it is: a hard link, or a copy where
         the file system has none, so a rolled-back save can still be confirmed again."""
         self.files.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stored_name = f"{secrets.token_hex(16)}.{extension}"
+        stored_name = f"{secrets.token_hex(16)}.{extension.lstrip('.').lower()}"
         target = self.files / stored_name
         with open(source, "rb") as file:
             os.fsync(file.fileno())
