@@ -14,11 +14,14 @@ abandoned batch is deleted after PENDING_HOURS, when a later upload is staged.
 """
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 import re
 import secrets
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -151,6 +154,20 @@ class Batches:
             raise BatchNotFound
         return batch
 
+    def claim(self, batch: Batch) -> None:
+        """Mark the batch as being saved, so that a second Save of it (a double click,
+        another tab) is refused rather than saving it twice. Released if the
+        request's transaction rolls back; the batch is deleted once it commits."""
+        claim = self.folder / batch.token / "saving"
+        try:
+            claim.mkdir()
+        except FileExistsError:
+            raise DomainError(
+                "This upload is already being saved (from another tab, or by a second click). "
+                "Check Manage Resources - TP in a moment."
+            ) from None
+        transactions.after_rollback(lambda: claim.rmdir() if claim.exists() else None)
+
     def discard(self, token: str) -> None:
         if TOKEN.fullmatch(token or ""):
             shutil.rmtree(self.folder / token, ignore_errors=True)
@@ -192,20 +209,41 @@ def save(
         raise DomainError("None of the files can be saved: every one was refused.")
     if any(not row.ok for row in reviews):
         raise DomainError("Nothing was saved: correct the problems shown and save again.")
-    storage = batches.storage
+    batches.claim(batch)
     resources = []
-    for row in reviews:
-        stored_name = storage.keep(batches.path_of(batch, row.file), row.file.extension)
-        transactions.after_rollback(lambda name=stored_name: storage.remove(name))
-        resource = Resource(**row.clean, current_version=1)
-        resource.files.append(_file_version(row.file, 1, stored_name, uploader))
-        db.session.add(resource)
-        resources.append(resource)
-    db.session.flush()
+    with kept_files(batches.storage) as keep:
+        for row in reviews:
+            stored_name = keep(batches.path_of(batch, row.file), row.file.extension)
+            resource = Resource(**row.clean, current_version=1)
+            resource.files.append(_file_version(row.file, 1, stored_name, uploader))
+            db.session.add(resource)
+            resources.append(resource)
+        db.session.flush()
     for resource in resources:
         record_event("resource.uploaded", subject=resource, details=_details(resource))
     transactions.after_commit(lambda: batches.discard(batch.token))
     return resources
+
+
+@contextmanager
+def kept_files(storage: Storage) -> Iterator[Callable[[Path, str], str]]:
+    """Keep files for a change in the database: yields keep(source, extension) → the
+    stored name. The files kept are removed again if the block raises or the
+    request's transaction rolls back, so no file is left without its row."""
+    kept: list[str] = []
+
+    def keep(source: Path, extension: str) -> str:
+        stored_name = storage.keep(source, extension)
+        kept.append(stored_name)
+        transactions.after_rollback(lambda: storage.remove(stored_name))
+        return stored_name
+
+    try:
+        yield keep
+    except BaseException:
+        for stored_name in kept:
+            storage.remove(stored_name)
+        raise
 
 
 def _file_version(
