@@ -67,8 +67,11 @@ def seeded_database(centres: int):
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int = 2, master_pid: bool = False):
-    """Serve the portal; yields the port (and the master's pid, when asked)."""
+def gunicorn(
+    env: dict, workers: int = 2, master_pid: bool = False, app: str = "wsgi:app", cwd: Path = ROOT
+):
+    """Serve the portal (or another WSGI `app`, from `cwd`); yields the port (and the
+    master's pid, when asked)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -79,9 +82,9 @@ def gunicorn(env: dict, workers: int = 2, master_pid: bool = False):
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "wsgi:app",
+            app,
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
     )
     try:

@@ -4,13 +4,15 @@ One run, side by side, on this machine and over loopback only:
 
 - the floor: shutil.copyfile of the file, then reading the copy with SHA-256 in
   1 MiB chunks (copy + hash: what storing a file and knowing its hash costs at least);
+- the transport: the same POST to a WSGI app that only reads the body and throws it
+  away (bench/discard_body.py), under gunicorn too: what HTTP alone costs here;
 - the app: gunicorn with one sync worker, signed in as the demo tp user, a
   multipart/form-data POST to /resources/upload streamed from disk by http.client
   (Content-Length computed up front; the file is never held in the client's
   memory), timed from the first byte sent until the 302 to the confirmation page
   has been read.
 
-Floor and app runs alternate (floor, app, floor, app, ...) so noise hits both
+Floor, transport and app runs alternate (floor, transport, app, floor, ...) so noise hits both
 alike; one untimed warm-up pair comes first. The source file, the floor's copy and
 the portal's storage folder share one temporary folder, so one file system. Neither
 side syncs what it writes (the app does not while staging), so both mostly write
@@ -111,6 +113,12 @@ def status_kb(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise SystemExit(f"no {field} for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def can_clear_refs(pid: int) -> bool:
@@ -276,20 +284,34 @@ def main() -> None:
             env = {**env, "RESOURCE_STORAGE_DIR": str(storage)}
             if SIZE_MB >= 500:
                 env["RESOURCE_MAX_MB"] = str(SIZE_MB + 1)
-            with gunicorn(env, workers=1, master_pid=True) as (port, master):
-                results = run(port, master, source, copy, storage, size)
+            bench_folder = Path(__file__).resolve().parent
+            with (
+                gunicorn(env, workers=1, master_pid=True) as (port, master),
+                gunicorn(env, workers=1, app="discard_body:app", cwd=bench_folder) as bare_port,
+            ):
+                results = run(port, bare_port, master, source, copy, storage, size)
         report(results, size)
         machine_note(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(port: int, master: int, source: Path, copy: Path, storage: Path, size: int) -> dict:
+def run(
+    port: int, bare_port: int, master: int, source: Path, copy: Path, storage: Path, size: int
+) -> dict:
     worker = worker_pid(master)
     clear_refs = can_clear_refs(worker)
     browser = Browser(port)
     browser.sign_in(PRODUCER, PASSWORD)
-    results = {"floor": [], "app": [], "memory_mb": [], "clear_refs": clear_refs, "leftovers": []}
+    results = {
+        "floor": [],
+        "transport": [],
+        "app": [],
+        "worker_cpu": [],
+        "memory_mb": [],
+        "clear_refs": clear_refs,
+        "leftovers": [],
+    }
     expected = None
     for round_number in range(WARMUP + REPEATS):
         timed = round_number >= WARMUP
@@ -300,7 +322,10 @@ def run(port: int, master: int, source: Path, copy: Path, storage: Path, size: i
         if digest != expected:
             raise SystemExit("the floor's copy hashed differently")
 
+        transport_seconds, _ = post_file(bare_port, {}, "none", source)
+
         token = upload_form(browser)
+        cpu_before = cpu_seconds(worker)
         if clear_refs:
             Path(f"/proc/{worker}/clear_refs").write_text("5")
             idle_kb = status_kb(worker, "VmRSS")
@@ -314,6 +339,7 @@ def run(port: int, master: int, source: Path, copy: Path, storage: Path, size: i
                 app_seconds, batch = post_file(port, browser.cookies, token, source)
             finally:
                 peak_kb = sampler.stop()
+        worker_cpu = cpu_seconds(worker) - cpu_before
         if worker_pid(master) != worker:
             raise SystemExit("the gunicorn worker was replaced during the upload")
         check_batch(storage, batch, size, expected)
@@ -322,14 +348,17 @@ def run(port: int, master: int, source: Path, copy: Path, storage: Path, size: i
 
         above_mb = (peak_kb - idle_kb) / 1024
         print(
-            f"{label:>8}: floor {floor_seconds:6.3f} s   app {app_seconds:6.3f} s "
+            f"{label:>8}: floor {floor_seconds:6.3f} s   transport {transport_seconds:6.3f} s   "
+            f"app {app_seconds:6.3f} s (worker CPU {worker_cpu:5.2f} s) "
             f"({app_seconds / floor_seconds:4.2f}x)   worker idle {idle_kb / 1024:6.1f} MB, "
             f"peak {peak_kb / 1024:6.1f} MB (+{above_mb:.1f})"
             + (f"   left in incoming/: {leftovers}" if leftovers else "")
         )
         if timed:
             results["floor"].append(floor_seconds)
+            results["transport"].append(transport_seconds)
             results["app"].append(app_seconds)
+            results["worker_cpu"].append(worker_cpu)
             results["memory_mb"].append(above_mb)
     return results
 
@@ -347,6 +376,11 @@ def report(results: dict, size: int) -> None:
     print(
         f"  floor (copyfile + sha256): {spread(floor)}   {mb / statistics.median(floor):6.0f} MB/s"
     )
+    transport = results["transport"]
+    print(
+        f"  transport (POST, discarded): {spread(transport)}"
+        f"   {mb / statistics.median(transport):6.0f} MB/s"
+    )
     print(f"  app (POST → 302):          {spread(app)}   {mb / statistics.median(app):6.0f} MB/s")
     print(
         f"  app / floor: median of per-run ratios {pair_ratio:.2f}x, "
@@ -361,6 +395,16 @@ def report(results: dict, size: int) -> None:
     print(
         f"  worker's peak memory above idle during an upload: {memory:.1f} MB (max over runs; "
         f"{how})   (goal: < {MEMORY_GOAL_MB} MB above idle: {verdict(memory < MEMORY_GOAL_MB)})"
+    )
+    transport_ratio = statistics.median(transport) / statistics.median(floor)
+    app_over_transport = statistics.median(app) / statistics.median(transport)
+    print(
+        f"  transport / floor: {transport_ratio:.2f}x (HTTP alone);   "
+        f"app / transport: {app_over_transport:.2f}x (what the portal adds)"
+    )
+    print(
+        f"  the worker's CPU time per upload (all threads): median "
+        f"{statistics.median(results['worker_cpu']):.2f} s"
     )
     if results["leftovers"]:
         print(f"  files left in incoming/ after the uploads: {len(results['leftovers'])}")

@@ -9,7 +9,7 @@ import logging
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -110,7 +110,15 @@ def register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code >= 500:
             return server_error(error, error.code or 500)
         title, message = MESSAGES.get(error.code, (error.name, error.description))
-        if error.code == 413 and request.max_content_length:
+        max_files = getattr(
+            current_app.view_functions.get(request.endpoint or ""), "streams_files", None
+        )
+        if error.code == 413 and max_files:
+            count = max_files()
+            each = current_app.config["RESOURCE_MAX_MB"]
+            files = "one file" if count == 1 else f"{count} files at a time"
+            message = f"{message} This page accepts {files}, each at most {each} MB."
+        elif error.code == 413 and request.max_content_length:
             message = f"{message} This page accepts at most {_size(request.max_content_length)}."
         response = app.make_response(
             (

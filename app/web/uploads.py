@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, send_file
 from htmx_flask.requests import HtmxAwareRequest
+from werkzeug.formparser import FormDataParser
 
 from app.services.resources.storage import Incoming, Storage
+from app.web import multipart
 
 MB = 1024 * 1024
 
@@ -32,11 +34,25 @@ def streams_files(max_files: Callable[[], int]) -> Callable:
     streamed to the storage folder; the request body may be that large in all."""
 
     def decorate(view: Callable) -> Callable:
-        view.streams_files = True
+        view.streams_files = max_files  # truthy: app.web.errors names the limits
         view.max_content_length = lambda: max_files() * resource_max_bytes() + MB
         return view
 
     return decorate
+
+
+class StreamingFormDataParser(FormDataParser):
+    """Werkzeug's form parser, with app.web.multipart for multipart bodies."""
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        form, files = multipart.parse(
+            stream,
+            options.get("boundary", "").encode("ascii", "replace"),
+            self.stream_factory,
+            max_field_bytes=self.max_form_memory_size,
+            max_parts=self.max_form_parts,
+        )
+        return stream, form, files
 
 
 class PortalRequest(HtmxAwareRequest):
@@ -53,6 +69,18 @@ class PortalRequest(HtmxAwareRequest):
         incoming = storage().receive(resource_max_bytes())
         g.setdefault("incoming_files", []).append(incoming)
         return incoming
+
+    def make_form_data_parser(self) -> FormDataParser:
+        view = current_app.view_functions.get(self.endpoint or "")
+        if not getattr(view, "streams_files", False):
+            return super().make_form_data_parser()
+        return StreamingFormDataParser(
+            stream_factory=self._get_file_stream,
+            max_form_memory_size=self.max_form_memory_size or 500_000,
+            max_content_length=self.max_content_length,
+            max_form_parts=self.max_form_parts,
+            cls=self.parameter_storage_class,
+        )
 
 
 def incoming_files(uploads) -> list[tuple[str, Incoming]]:

@@ -3,6 +3,7 @@ all together or not at all."""
 
 import errno
 import io
+import os
 
 from sqlalchemy import func, select
 
@@ -265,7 +266,7 @@ def test_a_client_that_disconnects_mid_upload_leaves_no_file(
         "/resources/upload",
         input_stream=io.BytesIO(head),  # the body ends long before Content-Length says
         content_type=f"multipart/form-data; boundary={boundary}",
-        headers={"Content-Length": str(len(head) + 500_000)},
+        environ_overrides={"CONTENT_LENGTH": str(len(head) + 500_000)},
     )
     assert response.status_code == 400
     assert list((resource_dir / "incoming").iterdir()) == []
@@ -273,3 +274,38 @@ def test_a_client_that_disconnects_mid_upload_leaves_no_file(
         not (resource_dir / "pending").exists() or list((resource_dir / "pending").iterdir()) == []
     )
     assert resource_count(db) == 0
+
+
+def test_a_file_of_several_mebibytes_is_stored_whole_with_its_hash(
+    client, login_as, upload, confirm, db, resource_dir
+):
+    """Past the first MiB the hash is computed on a thread of its own: it must still be
+    the hash of every byte, in order."""
+    login_as("tp")
+    content = b"%PDF-1.7\n" + os.urandom(3 * 1024 * 1024 + 123)
+    location = upload([("0580_s26_qp_22.pdf", content)]).headers["Location"]
+    assert confirm(location, [ROW]).status_code == 302
+    stored = db.session.scalar(select(ResourceFile))
+    assert (stored.size, stored.sha256) == (len(content), sha256(content))
+    assert (resource_dir / "files" / stored.stored_name).read_bytes() == content
+
+
+def test_a_body_larger_than_every_file_allowed_is_refused_before_it_is_read(
+    client, login_as, csrf_token, resource_dir, app
+):
+    login_as("tp")
+    token = csrf_token(client, "/resources/upload")
+    limit = app.config["RESOURCE_MAX_FILES"] * app.config["RESOURCE_MAX_MB"] * 1024 * 1024
+    response = client.post(
+        "/resources/upload",
+        input_stream=io.BytesIO(b"--b\r\n"),
+        content_type="multipart/form-data; boundary=b",
+        headers={"X-CSRFToken": token},
+        environ_overrides={"CONTENT_LENGTH": str(limit + 2 * 1024 * 1024)},
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "This page accepts 50 files at a time, each at most 500 MB." in page
+    assert not (resource_dir / "incoming").exists() or not list(
+        (resource_dir / "incoming").iterdir()
+    )

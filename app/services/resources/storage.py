@@ -17,9 +17,11 @@ import errno
 import hashlib
 import logging
 import os
+import queue
 import re
 import secrets
 import shutil
+import threading
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,18 @@ class Incoming:
     streams. Werkzeug's form parser writes into it (it is the parser's "stream
     factory"), then seeks to the start.
 
+    Past the first MiB, hashing happens on a thread of its own, while the request's
+    thread goes on receiving, parsing and writing the body: hashlib and file writes
+    release the GIL, so the two overlap on two cores. At most QUEUED chunks wait
+    between them, so memory stays bounded whatever the file's size.
+
     Once past `max_bytes`, or when the disk refuses a write, the partial file is
     deleted and the rest of the stream is only counted: the request goes on to show
     the reason (`problem`) on the file's row rather than breaking off.
     """
+
+    THREAD_AFTER = 1024 * 1024  # smaller files are written where they arrive
+    QUEUED = 16
 
     def __init__(self, folder: Path, max_bytes: int) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -56,9 +66,13 @@ class Incoming:
         self.size = 0
         self.problem: str | None = None
         self._sha256 = hashlib.sha256()
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: OSError | None = None  # a write the disk refused
 
     @property
     def sha256(self) -> str:
+        self._drain()
         return self._sha256.hexdigest()
 
     def write(self, data: bytes) -> int:
@@ -71,31 +85,62 @@ class Incoming:
         try:
             self._file.write(data)
         except OSError as error:
-            full = error.errno in (errno.ENOSPC, errno.EDQUOT)
-            log.error("could not write an incoming file to %s: %s", self.path, error)
-            self._refuse(DISK_FULL if full else WRITE_FAILED)
+            self._failure = error
+            self._refuse_failed_write()
             return len(data)
-        self._sha256.update(data)
+        if self._queue is None and self.size > self.THREAD_AFTER:
+            self._queue = queue.Queue(self.QUEUED)
+            self._thread = threading.Thread(target=self._hash_queued, daemon=True)
+            self._thread.start()
+        if self._queue is not None:
+            self._queue.put(_unchanging(data))
+        else:
+            self._sha256.update(data)
         return len(data)
+
+    def _hash_queued(self) -> None:
+        while (data := self._queue.get()) is not None:
+            self._sha256.update(data)
+
+    def _drain(self) -> None:
+        """Wait until the thread has hashed everything queued, and stop it."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = self._queue = None
+        if self._failure is not None and self.problem is None:
+            self._refuse_failed_write()
+
+    def _refuse_failed_write(self) -> None:
+        error = self._failure
+        log.error("could not write an incoming file to %s: %s", self.path, error)
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+        self._refuse(DISK_FULL if full else WRITE_FAILED)
 
     def _refuse(self, problem: str) -> None:
         self.problem = problem
         self.discard()
 
-    # What werkzeug's FileStorage may call besides write().
+    # What werkzeug's FileStorage may call besides write(): each waits for the
+    # thread first, so the file is complete.
     def seek(self, offset: int, whence: int = 0) -> int:
+        self._drain()
         return self._file.seek(offset, whence) if not self._file.closed else 0
 
     def tell(self) -> int:
+        self._drain()
         return self._file.tell() if not self._file.closed else 0
 
     def read(self, size: int = -1) -> bytes:
+        self._drain()
         return self._file.read(size) if not self._file.closed else b""
 
     def readline(self, size: int = -1) -> bytes:
+        self._drain()
         return self._file.readline(size) if not self._file.closed else b""
 
     def flush(self) -> None:
+        self._drain()
         if not self._file.closed:
             self._file.flush()
 
@@ -105,23 +150,30 @@ class Incoming:
 
     def close(self) -> None:
         """Close the file, keeping it on disk (see `finish`)."""
+        self._drain()
         if not self._file.closed:
             self._file.close()
 
     def finish(self) -> None:
         """The whole file has arrived: flush it to the disk so it can be kept."""
+        self._drain()
         if self.problem is None and not self._file.closed:
             try:
                 self._file.flush()
             except OSError as error:
-                log.error("could not flush an incoming file to %s: %s", self.path, error)
-                self._refuse(DISK_FULL if error.errno == errno.ENOSPC else WRITE_FAILED)
+                self._failure = error
+                self._refuse_failed_write()
                 return
         self.close()
 
     def discard(self) -> None:
         """Close and delete the partial or unwanted file."""
-        self.close()
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = self._queue = None
+        if not self._file.closed:
+            self._file.close()
         if self.path is not None:
             self.path.unlink(missing_ok=True)
             self.path = None
@@ -133,6 +185,14 @@ class Incoming:
             raise RuntimeError("the incoming file was discarded")
         os.replace(self.path, target)
         self.path = None
+
+
+def _unchanging(data) -> bytes | memoryview:
+    """`data` as an object the writer thread may keep: bytes, or a view of bytes
+    (immutable), as they are; anything else copied."""
+    if isinstance(data, bytes) or (isinstance(data, memoryview) and isinstance(data.obj, bytes)):
+        return data
+    return bytes(data)
 
 
 class Storage:

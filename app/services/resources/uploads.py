@@ -14,11 +14,11 @@ abandoned batch is deleted after PENDING_HOURS, when a later upload is staged.
 """
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 import re
 import secrets
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
