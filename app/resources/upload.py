@@ -75,7 +75,12 @@ def confirm_upload(token: str):
         return redirect(url_for(".upload"))
     suggested = [staged.suggested() for staged in batch.accepted]
     form = ConfirmUploadForm(formdata=None, data={"rows": suggested})
-    return _confirmation(batch, form, review(batch, suggested))
+    reviews = review(batch, suggested)
+    for row in reviews:
+        # Nothing is wrong yet with a field left for the uploader to fill in: only what
+        # the name gave wrongly, and duplicates, are problems before Save.
+        row.errors = {k: v for k, v in row.errors.items() if k == "file" or row.values.get(k)}
+    return _confirmation(batch, form, reviews)
 
 
 @bp.route("/upload/<token>", methods=["POST"])

@@ -311,6 +311,8 @@ def _suggest_metadata(staged: StagedFile) -> None:
     parsed = naming.parse_file_name(staged.original_name)
     if parsed is None:
         staged.title = naming.title_from_file_name(staged.original_name)
+        if staged.media_type.startswith("audio/"):
+            staged.kind = "listening-audio"  # the convention names no audio: a guess to check
         return
     staged.named_by_convention = True
     staged.series, staged.syllabus = parsed.series, parsed.syllabus
