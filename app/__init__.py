@@ -31,7 +31,7 @@ from app.web.menu import menu_for
 from app.web.outbox import send_after_response
 from app.web.security import add_security_headers
 from app.web.unit_of_work import Portal
-from app.web.uploads import stream_uploads
+from app.web.uploads import release_database_while_streaming, stream_uploads
 from app.web.urls import DatabaseIdConverter
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,7 @@ def _init_extensions(app: Flask) -> None:
     # turned away without its (possibly large) body being read at all.
     app.before_request(apply_request_size_limit)
     app.before_request(guard_request)
+    app.before_request(release_database_while_streaming)
     app.before_request(refuse_control_characters)
     db.init_app(app)
     migrate.init_app(app, db)

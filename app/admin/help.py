@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import HelpDocument
 from app.services import site
 from app.services.errors import DomainError, EditConflict
+from app.services.resources import naming
 from app.services.transactions import changes
 from app.web.access import allow
 from app.web.forms import PortalForm, VersionField
@@ -70,7 +71,7 @@ def upload_help(audience: str):
         with changes():
             site.upload_help(storage(), audience, name, incoming, current_user)
     except DomainError as error:
-        form.file.errors = [f"“{name}” was not uploaded: {error}"]
+        form.file.errors = [naming.about_file(name, f"{error} Nothing was uploaded.")]
         return _page(422, {audience: form})
     flash(f"“{name}” is now the help document for {site.AUDIENCES[audience]}.", "success")
     return redirect(url_for(".help_upload"))

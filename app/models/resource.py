@@ -114,7 +114,9 @@ def _keep_search_key(mapper, connection, resource: Resource) -> None:
     resource.search_key = search_key(resource.syllabus, resource.title, names)
 
 
-DOWNLOAD_STATUSES = ("sent", "refused")
+# sent: the file (or the part a Range asked for); not-modified: the browser's copy is
+# current (304); refused: nothing sent, `reason` says why.
+DOWNLOAD_STATUSES = ("sent", "not-modified", "refused")
 
 
 class Download(db.Model):
@@ -123,7 +125,7 @@ class Download(db.Model):
 
     __tablename__ = "downloads"
     __table_args__ = (
-        CheckConstraint("status IN ('sent', 'refused')", name="status_known"),
+        CheckConstraint("status IN ('sent', 'not-modified', 'refused')", name="status_known"),
         Index("ix_downloads_resource_file", "resource_file_id"),
         Index("ix_downloads_centre_at", "centre_id", "at"),
         Index("ix_downloads_user_at", "user_id", "at"),
@@ -140,7 +142,7 @@ class Download(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(300))
     # The Range header of a partial download (resumed audio, say), as sent.
     range: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(10), default="sent")
+    status: Mapped[str] = mapped_column(String(12), default="sent")
     reason: Mapped[str | None] = mapped_column(String(200))
 
     user = relationship("User", lazy="joined")

@@ -3,6 +3,7 @@ Download (recorded), Delete and Undo Delete."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.models import Resource
@@ -22,7 +23,13 @@ from app.services.resources.catalogue import FieldErrors, Filters
 from app.services.transactions import begin_write, changes
 from app.web.access import allow
 from app.web.htmx import confirmation_page, render_page_or_fragment
-from app.web.uploads import incoming_files, send_stored, storage, streams_files
+from app.web.uploads import (
+    incoming_files,
+    resource_max_bytes,
+    send_stored,
+    storage,
+    streams_files,
+)
 
 QUERY_MAX = 200
 
@@ -85,6 +92,7 @@ def _resource_page(
         series_options=options,
         kind_options=KIND_OPTIONS,
         downloads=catalogue.downloads_of(resource),
+        max_mb=resource_max_bytes() // (1024 * 1024),
         **context,
     ), status
 
@@ -147,7 +155,7 @@ def replace_file(resource_id: int):
     except EditConflict as conflict:
         return _resource_page(resource, status=409, conflict=str(conflict))
     except DomainError as error:
-        form.file.errors = [f"“{name}” was not used: {error}"]
+        form.file.errors = [naming.about_file(name, f"{error} Nothing was replaced.")]
         return _resource_page(resource, status=422, replace_form=form)
     flash(f"Version {file.number} ({file.original_name}) is now the current file.", "success")
     return redirect(url_for(".resource", resource_id=resource.id))
@@ -159,23 +167,29 @@ def download(resource_id: int, number: int):
     begin_write()  # a GET that writes: the Download record
     resource = _resource_or_404(resource_id)
     file = catalogue.file_version(resource, number) or abort(404)
-    response = send_stored(
-        file.stored_name,
-        media_type=file.media_type,
-        name=file.original_name,
-        sha256=file.sha256,
-        as_attachment=True,
-    )
+    try:
+        response = send_stored(
+            file.stored_name,
+            media_type=file.media_type,
+            name=file.original_name,
+            sha256=file.sha256,
+            as_attachment=True,
+        )
+    except HTTPException as refused:  # 416: a Range outside the file
+        reason = f"{refused.code} {refused.name}"
+        catalogue.record_download(file, current_user, **_client(), status="refused", reason=reason)
+        # Answered, not raised, so that the refused attempt's record is committed.
+        return refused
     if response is None:
         catalogue.record_download(
             file, current_user, **_client(), status="refused", reason="file missing from storage"
         )
-        # Answered, not raised, so that the refused attempt's record is committed.
         message = "The file of this version is missing from the portal's storage."
         return render_template(
             "errors/error.html", code=404, title="File missing", message=message
         ), 404
-    catalogue.record_download(file, current_user, **_client())
+    status = "not-modified" if response.status_code == 304 else "sent"
+    catalogue.record_download(file, current_user, **_client(), status=status)
     return response
 
 
@@ -221,6 +235,10 @@ def restore_resource(resource_id: int):
     form = VersionOnlyForm()
     if not form.validate_on_submit():
         abort(400)
-    catalogue.restore_resource(resource)
+    try:
+        with changes():
+            catalogue.restore_resource(resource, form.version.data)
+    except EditConflict as conflict:
+        return _resource_page(resource, status=409, conflict=str(conflict))
     flash(f"Delete undone: “{resource.title}” is back.", "success")
     return redirect(url_for(".resource", resource_id=resource.id))

@@ -9,7 +9,15 @@ from app.resources.forms import KIND_OPTIONS, ConfirmUploadForm, UploadForm
 from app.services import clock
 from app.services.errors import DomainError
 from app.services.resources import naming
-from app.services.resources.uploads import Batch, Batches, BatchNotFound, RowReview, review, save
+from app.services.resources.uploads import (
+    Batch,
+    Batches,
+    BatchNotFound,
+    BatchSaved,
+    RowReview,
+    review,
+    save,
+)
 from app.services.transactions import changes
 from app.web.access import allow
 from app.web.uploads import incoming_files, resource_max_bytes, storage, streams_files
@@ -59,20 +67,25 @@ def receive():
     return redirect(url_for(".confirm_upload", token=batch.token))
 
 
-def _find_batch(token: str) -> Batch | None:
+def _find_batch(token: str):
+    """The waiting upload, or where to go instead, with a message saying why: its
+    resources if it was saved already, else the upload page."""
     try:
         return _batches().find(token, current_user.id, clock.utcnow())
+    except BatchSaved as saved:
+        flash(str(saved), "success")
+        return redirect(url_for(".manage"))
     except BatchNotFound as gone:
         flash(str(gone), "error")
-        return None
+        return redirect(url_for(".upload"))
 
 
 @bp.route("/upload/<token>")
 @allow(*STAFF)
 def confirm_upload(token: str):
     batch = _find_batch(token)
-    if batch is None:
-        return redirect(url_for(".upload"))
+    if not isinstance(batch, Batch):
+        return batch
     suggested = [staged.suggested() for staged in batch.accepted]
     form = ConfirmUploadForm(formdata=None, data={"rows": suggested})
     reviews = review(batch, suggested)
@@ -87,8 +100,8 @@ def confirm_upload(token: str):
 @allow(*STAFF)
 def save_upload(token: str):
     batch = _find_batch(token)
-    if batch is None:
-        return redirect(url_for(".upload"))
+    if not isinstance(batch, Batch):
+        return batch
     form = ConfirmUploadForm()
     if len(form.rows.entries) != len(batch.accepted):
         flash("The table sent does not match the files uploaded: check it and save again.", "error")

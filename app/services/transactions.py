@@ -90,6 +90,18 @@ def lock_centre_imports() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CENTRE_IMPORT_LOCK})
 
 
+RESOURCE_LOCK = 7_301_002
+
+
+def lock_resource_changes() -> None:
+    """Make changes that must not race (saving an upload, new details or a new file
+    for a resource, each checked against the stored files for duplicates) one at a
+    time. SQLite: a writing request holds the write lock already. PostgreSQL: a
+    transaction-scoped advisory lock, waited for up to DATABASE_LOCK_WAIT_MS."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RESOURCE_LOCK})
+
+
 # "table.column" of a unique constraint → the DomainError a clash on it becomes.
 _CLASHES: dict[str, Callable[[], DomainError]] = {}
 
@@ -176,11 +188,23 @@ def _run_callbacks(session: Session, which: str) -> None:
             log.exception("a callback after %s failed", which)
 
 
+# SQLAlchemy fires these for savepoints too (changes() releasing or rolling back one):
+# only the request's own transaction decides.
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    _run_callbacks(session, "commit")
+    if not session.in_nested_transaction():
+        _run_callbacks(session, "commit")
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    _run_callbacks(session, "rollback")
+    if not session.in_nested_transaction():
+        _run_callbacks(session, "rollback")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    # A session closed without a commit (the request's context torn down after an
+    # error nobody handled) never fires after_rollback: what it did is undone all the same.
+    if transaction.parent is None and not transaction.nested:
+        _run_callbacks(session, "rollback")

@@ -255,8 +255,18 @@
   function setUp(form) {
     var zone = form.querySelector("[data-drop-zone]");
     var input = form.querySelector('input[type="file"]');
-    if (!zone || !input || zone.dataset.ready) return;
-    zone.dataset.ready = "1";
+    if (!input || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    input.addEventListener("change", function () {
+      check(form);
+    });
+    form.addEventListener("submit", function (event) {
+      if (!check(form)) {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+    if (!zone) return;
     zone.addEventListener("dragover", function (event) {
       event.preventDefault();
       zone.classList.add("dragging");
@@ -274,22 +284,6 @@
       input.files = files.files;
       check(form);
     });
-    input.addEventListener("change", function () {
-      check(form);
-    });
-    form.addEventListener("submit", function (event) {
-      if (!check(form)) {
-        event.preventDefault();
-        input.focus();
-        return;
-      }
-      var button = form.querySelector('button[type="submit"]');
-      if (button) {
-        button.disabled = true;
-        button.textContent = "Uploading…";
-        button.setAttribute("aria-busy", "true");
-      }
-    });
   }
 
   function setUpAll() {
@@ -300,4 +294,31 @@
   } else {
     setUpAll();
   }
+})();
+
+// Forms marked data-submit-once (uploads, Save of an upload): once sent, their button
+// says so and cannot send them again while the server works.
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-submit-once]") || event.defaultPrevented) return;
+    var button = event.submitter || form.querySelector('button[type="submit"]');
+    if (!button) return;
+    // After this event: disabling it now would leave its name out of the form sent.
+    setTimeout(function () {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      if (button.dataset.busyText) button.textContent = button.dataset.busyText;
+    }, 0);
+  });
+  // Back to a page kept by the browser: its buttons work again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submit-once] button[aria-busy]").forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    });
+  });
 })();

@@ -110,6 +110,8 @@ def register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code >= 500:
             return server_error(error, error.code or 500)
         title, message = MESSAGES.get(error.code, (error.name, error.description))
+        # An error raised with words for the user (a malformed upload) says them.
+        message = getattr(error, "portal_message", None) or message
         max_files = getattr(
             current_app.view_functions.get(request.endpoint or ""), "streams_files", None
         )

@@ -26,6 +26,7 @@ from werkzeug.http import parse_options_header
 
 READ = 1024 * 1024
 HEADERS_MAX = 16 * 1024
+PREAMBLE_MAX = 64 * 1024  # browsers send none
 _PADDING = b" \t"
 
 
@@ -99,7 +100,7 @@ def parse(
     delimiter = b"\r\n--" + boundary
 
     # The preamble (normally empty), then the first boundary line.
-    first = body.find(b"--" + boundary)
+    first = body.find(b"--" + boundary, limit=PREAMBLE_MAX)
     if first < 0 or (first > 0 and body.buffer[first - 2 : first] != b"\r\n"):
         raise ValueError("no first boundary")
     body.skip(first + 2 + len(boundary))

@@ -11,11 +11,13 @@ refused or cut-off upload leaves nothing behind.
 
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, send_file
+from flask import Flask, current_app, g, request, send_file
 from htmx_flask.requests import HtmxAwareRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from app.services.resources.storage import Incoming, Storage
+from app.services.transactions import release_transaction
 from app.web import multipart
 
 MB = 1024 * 1024
@@ -45,14 +47,25 @@ class StreamingFormDataParser(FormDataParser):
     """Werkzeug's form parser, with app.web.multipart for multipart bodies."""
 
     def _parse_multipart(self, stream, mimetype, content_length, options):
-        form, files = multipart.parse(
-            stream,
-            options.get("boundary", "").encode("ascii", "replace"),
-            self.stream_factory,
-            max_field_bytes=self.max_form_memory_size,
-            max_parts=self.max_form_parts,
-        )
+        try:
+            form, files = multipart.parse(
+                stream,
+                options.get("boundary", "").encode("ascii", "replace"),
+                self.stream_factory,
+                max_field_bytes=self.max_form_memory_size,
+                max_parts=self.max_form_parts,
+            )
+        except ValueError as error:
+            # Said as such, not left to look like an expired form (no CSRF token).
+            raise UnreadableUpload() from error
         return stream, form, files
+
+
+class UnreadableUpload(BadRequest):
+    portal_message = (
+        "The upload could not be read: it arrived incomplete or malformed, so nothing of it "
+        "was kept. Choose the files and upload them again."
+    )
 
 
 class PortalRequest(HtmxAwareRequest):
@@ -66,8 +79,12 @@ class PortalRequest(HtmxAwareRequest):
             return super()._get_file_stream(
                 total_content_length, content_type, filename, content_length
             )
+        received = g.setdefault("incoming_files", [])
+        if len(received) >= view.streams_files():
+            # More files than the view takes: stop before each holds a file open.
+            raise RequestEntityTooLarge()
         incoming = storage().receive(resource_max_bytes())
-        g.setdefault("incoming_files", []).append(incoming)
+        received.append(incoming)
         return incoming
 
     def make_form_data_parser(self) -> FormDataParser:
@@ -81,6 +98,17 @@ class PortalRequest(HtmxAwareRequest):
             max_form_parts=self.max_form_parts,
             cls=self.parameter_storage_class,
         )
+
+
+def release_database_while_streaming() -> None:
+    """before_request, after the access guard (which read the signed-in user) and
+    before anything reads the body: end that read's transaction, so that a long upload
+    holds no database lock (SQLite takes its write lock with a POST's first query) and
+    no PostgreSQL transaction stays open while the body arrives. The view's first query
+    starts the next one."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "streams_files", False):
+        release_transaction()
 
 
 def incoming_files(uploads) -> list[tuple[str, Incoming]]:

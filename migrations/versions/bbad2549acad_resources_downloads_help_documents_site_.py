@@ -122,9 +122,11 @@ def upgrade():
         sa.Column("ip", sa.String(length=45), nullable=True),
         sa.Column("user_agent", sa.String(length=300), nullable=True),
         sa.Column("range", sa.String(length=100), nullable=True),
-        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=True),
-        sa.CheckConstraint("status IN ('sent', 'refused')", name=op.f("ck_downloads_status_known")),
+        sa.CheckConstraint(
+            "status IN ('sent', 'not-modified', 'refused')", name=op.f("ck_downloads_status_known")
+        ),
         sa.ForeignKeyConstraint(
             ["centre_id"], ["centres.id"], name=op.f("fk_downloads_centre_id_centres")
         ),

@@ -152,7 +152,8 @@ def test_replacing_with_an_identical_or_wrong_file_is_refused(
         (
             paper,
             "again.pdf",
-            "It is identical to version 1 (0580_s26_qp_22.pdf): nothing was replaced.",
+            "again.pdf&#34;: It is identical to version 1 (0580_s26_qp_22.pdf). "
+            "Nothing was replaced.",
         ),
         (files.windows_program(), "new.pdf", "is a program (Windows executable)"),
         (b"", "empty.pdf", "The file is empty."),
@@ -196,6 +197,7 @@ def test_delete_asks_then_hides_and_undo_brings_it_back(client, login_as, stored
     login_as("tp")
     (resource,) = stored([("0580_s26_qp_22.pdf", files.pdf(), ROW)])
     url = f"/resources/{resource.id}"
+    read_version = resource.version
     ask = client.get(f"{url}/delete?version={resource.version}").get_data(as_text=True)
     assert "Delete “Paper 22”?" in ask and "soft delete" in ask
     token = csrf_token(client, url)
@@ -206,7 +208,14 @@ def test_delete_asks_then_hides_and_undo_brings_it_back(client, login_as, stored
     assert "Paper 22" in client.get("/resources/?deleted=1").get_data(as_text=True)
     page = client.get(url).get_data(as_text=True)
     assert "This resource is deleted" in page
-    client.post(f"{url}/restore", data={"csrf_token": token})
+    # Undo Delete from a page read before the delete is refused; from the current one, done.
+    stale = client.post(f"{url}/restore", data={"csrf_token": token, "version": read_version})
+    assert stale.status_code == 409
+    db.session.rollback()
+    deleted = db.session.get(Resource, resource.id)
+    assert deleted.is_deleted
+    done = client.post(f"{url}/restore", data={"csrf_token": token, "version": deleted.version})
+    assert done.status_code == 302
     assert "Paper 22" in client.get("/resources/").get_data(as_text=True)
     actions = db.session.scalars(select(Event.action).where(Event.subject_type == "Resource"))
     assert sorted(actions) == ["resource.deleted", "resource.restored", "resource.uploaded"]
@@ -221,3 +230,21 @@ def test_a_delete_from_a_stale_page_is_refused(client, login_as, stored, csrf_to
     assert response.status_code == 409
     db.session.rollback()
     assert db.session.get(Resource, resource.id).deleted_at is None
+
+
+def test_a_range_outside_the_file_and_a_current_copy_are_recorded_as_such(
+    client, login_as, stored, db
+):
+    login_as("tp")
+    paper = files.pdf("ranged")
+    (resource,) = stored([("0580_s26_qp_22.pdf", paper, ROW)])
+    url = f"/resources/{resource.id}/versions/1/download"
+    outside = client.get(url, headers={"Range": f"bytes={len(paper) + 10}-"})
+    assert outside.status_code == 416
+    current = client.get(url, headers={"If-None-Match": f'"{sha256(paper)}"'})
+    assert current.status_code == 304 and current.data == b""
+    downloads = db.session.scalars(select(Download).order_by(Download.id)).all()
+    assert [(d.status, d.reason) for d in downloads] == [
+        ("refused", "416 Requested Range Not Satisfiable"),
+        ("not-modified", None),
+    ]

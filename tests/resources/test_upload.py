@@ -4,7 +4,9 @@ all together or not at all."""
 import errno
 import io
 import os
+import sqlite3
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import Event, Resource, ResourceFile
@@ -63,8 +65,8 @@ def test_files_named_the_boards_way_are_filled_in_confirmed_and_saved(
     assert (resource_dir / "files" / stored[0].stored_name).read_bytes() == paper
     actions = db.session.scalars(select(Event.action).where(Event.action.like("resource.%")))
     assert sorted(actions) == ["resource.uploaded", "resource.uploaded"]
-    # The batch is gone once saved: nothing waits in pending/ or incoming/.
-    assert list((resource_dir / "pending").iterdir()) == []
+    # The batch is gone once saved (a note says it was): nothing waits in pending/ or incoming/.
+    assert [p.suffix for p in (resource_dir / "pending").iterdir()] == [".saved"]
     assert list((resource_dir / "incoming").iterdir()) == []
 
 
@@ -309,3 +311,138 @@ def test_a_body_larger_than_every_file_allowed_is_refused_before_it_is_read(
     assert not (resource_dir / "incoming").exists() or not list(
         (resource_dir / "incoming").iterdir()
     )
+
+
+def test_saving_the_same_upload_again_says_it_was_saved(client, login_as, upload, confirm, db):
+    login_as("tp")
+    location = upload([("0580_s26_qp_22.pdf", files.pdf())]).headers["Location"]
+    assert confirm(location, [ROW]).status_code == 302
+    again = confirm(location, [ROW])  # a second click, or Back and Save
+    assert again.status_code == 302 and again.headers["Location"].endswith("/resources/")
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "This upload has already been saved (1 resource)" in page
+    assert resource_count(db) == 1
+
+
+def test_a_save_whose_commit_fails_keeps_no_file_and_can_be_saved_again(
+    app, client, login_as, upload, confirm, db, resource_dir, monkeypatch
+):
+    """The rows roll back, so the files kept for them go, and the upload still waits."""
+    from flask import has_request_context, request
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    login_as("tp")
+    location = upload([("0580_s26_qp_22.pdf", files.pdf())]).headers["Location"]
+    real_commit = Session.commit
+
+    def failing_commit(session):
+        if (
+            has_request_context()
+            and request.method == "POST"
+            and not session.in_nested_transaction()
+        ):
+            raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
+        return real_commit(session)
+
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = confirm(location, [ROW])
+    assert response.status_code == 500
+    monkeypatch.setattr(Session, "commit", real_commit)
+    assert resource_count(db) == 0
+    assert list((resource_dir / "files").iterdir()) == []
+    assert confirm(location, [ROW]).status_code == 302  # the upload waited
+    assert resource_count(db) == 1
+
+
+def test_a_malformed_body_says_the_upload_could_not_be_read(
+    client, login_as, csrf_token, resource_dir
+):
+    login_as("tp")
+    token = csrf_token(client, "/resources/upload")
+    response = client.post(
+        "/resources/upload",
+        data=b"x" * 100_000,  # no boundary anywhere
+        content_type="multipart/form-data; boundary=portal",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 400
+    assert "The upload could not be read" in response.get_data(as_text=True)
+    assert not (resource_dir / "incoming").exists() or not list(
+        (resource_dir / "incoming").iterdir()
+    )
+
+
+def test_more_files_than_an_upload_takes_are_refused_as_they_arrive(
+    make_app, make_user, csrf_token, resource_dir
+):
+    app = make_app(RESOURCE_MAX_FILES=2)
+    client = app.test_client()
+    user = make_user("tp")
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+    data = {
+        "csrf_token": csrf_token(client, "/resources/upload"),
+        "files": [(io.BytesIO(files.pdf(str(n))), f"{n}.pdf") for n in range(3)],
+    }
+    response = client.post("/resources/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "This page accepts 2 files at a time" in response.get_data(as_text=True)
+    assert list((resource_dir / "incoming").iterdir()) == []
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("TEST_DATABASE_URL") or "sqlite").startswith("sqlite"),
+    reason="SQLite's write lock; PostgreSQL holds no lock for reading the signed-in user",
+)
+def test_no_database_lock_is_held_while_an_upload_arrives(
+    client, login_as, csrf_token, database_url
+):
+    """Another request can write while a (long) upload's body is still arriving."""
+    login_as("tp")
+    token = csrf_token(client, "/resources/upload")
+    boundary = "portalboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode() + files.pdf()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    other_writer = []
+
+    class SlowBody(io.RawIOBase):
+        chunks = [head, b"\n" * 1000, tail]
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            if not self.chunks:
+                return 0
+            if len(self.chunks) == 2:  # mid-upload: may another connection write?
+                other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
+                other.isolation_level = None
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    other.execute("ROLLBACK")
+                    other_writer.append("wrote")
+                except sqlite3.OperationalError as error:
+                    other_writer.append(str(error))
+                finally:
+                    other.close()
+            chunk = self.chunks.pop(0)
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    length = len(head) + 1000 + len(tail)
+    response = client.post(
+        "/resources/upload",
+        environ_overrides={
+            "wsgi.input": io.BufferedReader(SlowBody()),
+            "CONTENT_LENGTH": str(length),
+            "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    assert response.status_code == 302
+    assert other_writer == ["wrote"]

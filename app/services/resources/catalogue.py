@@ -123,6 +123,7 @@ def edit_resource(resource: Resource, values: dict[str, str], read_version: int 
             changes[name] = [getattr(resource, name), value]
             setattr(resource, name, value)
     if changes:
+        transactions.lock_resource_changes()
         _refuse_identical_details(resource)
         db.session.flush()
         record_event("resource.edited", subject=resource, details={"changes": changes})
@@ -179,11 +180,11 @@ def replace_file(
     if problem is not None:
         raise DomainError(problem)
     media_type = filetypes.identify(name, incoming.path)
+    transactions.lock_resource_changes()
     for version in resource.files:
         if version.sha256 == incoming.sha256:
             raise DomainError(
-                f"It is identical to version {version.number} ({version.original_name}): "
-                "nothing was replaced."
+                f"It is identical to version {version.number} ({version.original_name})."
             )
     incoming.finish()
     stored_name = storage.keep(incoming.path, filetypes.extension_of(name))
@@ -219,7 +220,9 @@ def delete_resource(resource: Resource, read_version: int | None) -> None:
     record_event("resource.deleted", subject=resource, details={"title": resource.title})
 
 
-def restore_resource(resource: Resource) -> None:
+def restore_resource(resource: Resource, read_version: int | None) -> None:
+    """Undo Delete, from a page read at `read_version`."""
+    refuse_stale_edit(resource, read_version, f"“{resource.title}”", EDIT_ACTIONS)
     if not resource.is_deleted:
         return
     resource.deleted_at = None

@@ -193,6 +193,8 @@ def identify(name: str, path: Path, allowed: Collection[str] | None = None) -> s
                 f'"{shown}" is a program ({program}), not {kind.noun}: it was refused.'
             )
 
+    if head.startswith(_ZIP_STARTS):
+        _refuse_huge_directory(shown, path)
     if ext == ".txt":
         _check_text(shown, head, at_end)
     elif ext in (".zip", *_OFFICE_PARTS):
@@ -279,6 +281,59 @@ def _looks_like(head: bytes, path: Path | None) -> str | None:
     if start.startswith((b"<!doctype html", b"<html")):
         return "a web page (HTML)"
     return None
+
+
+# A ZIP's central directory is read whole (zipfile lists every entry): one that lists
+# millions of entries would take gigabytes of memory, so it is measured first.
+ZIP_ENTRIES_MAX = 20_000
+ZIP_DIRECTORY_MAX = 4 * 1024 * 1024  # at 20,000 entries, names of ~150 characters
+_EOCD = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_EOCD = b"PK\x06\x06"
+
+
+def _directory_size(path: Path) -> tuple[int, int] | None:
+    """(entries, bytes) of a ZIP's central directory, from its end records (ZIP64 too),
+    without reading the directory; None when they cannot be found."""
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        start = max(0, size - (22 + 65535))  # the end record, and a comment of at most 64 KiB
+        file.seek(start)
+        tail = file.read()
+        at = tail.rfind(_EOCD)
+        if at < 0 or len(tail) - at < 22:
+            return None
+        entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+        directory = int.from_bytes(tail[at + 12 : at + 16], "little")
+        if entries != 0xFFFF and directory != 0xFFFFFFFF:
+            return entries, directory
+        locator = tail[at - 20 : at] if at >= 20 else b""
+        if not locator.startswith(_ZIP64_LOCATOR):
+            return None
+        file.seek(int.from_bytes(locator[8:16], "little"))
+        record = file.read(56)
+        if not record.startswith(_ZIP64_EOCD) or len(record) < 56:
+            return None
+        return int.from_bytes(record[32:40], "little"), int.from_bytes(record[40:48], "little")
+
+
+def _refuse_huge_directory(shown: str, path: Path) -> None:
+    measured = _directory_size(path)
+    if measured is None:
+        return  # zipfile will find it damaged
+    entries, directory = measured
+    if entries > ZIP_ENTRIES_MAX:
+        raise FileRefused(
+            f'"{shown}" is a ZIP archive listing {entries:,} files, more than the '
+            f"{ZIP_ENTRIES_MAX:,} the portal accepts: it was refused. Split it, or send "
+            "its contents in fewer, larger files."
+        )
+    if directory > ZIP_DIRECTORY_MAX:
+        raise FileRefused(
+            f'"{shown}" is a ZIP archive whose list of contents takes '
+            f"{directory / (1024 * 1024):,.1f} MB, more than the "
+            f"{ZIP_DIRECTORY_MAX // (1024 * 1024)} MB the portal accepts: it was refused."
+        )
 
 
 def _names(path: Path) -> dict[str, str] | None:

@@ -267,6 +267,13 @@ def shown_name(name: str) -> str:
     return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 1] + "…"
 
 
+def about_file(name: str, message: str) -> str:
+    """`message` naming the file once: as it is when it quotes the name already (the
+    file type checks do), else after the name."""
+    shown = shown_name(name)
+    return message if f'"{shown}"' in message else f'"{shown}": {message}'
+
+
 def check_original_name(name: str) -> str | None:
     """None when an uploaded file's own name may be kept (and later offered back as the
     download's name), else why not. A browser sends only the base name; anything with

@@ -13,6 +13,7 @@ an upload that fails or is cut off leaves at most a *.part that its request
 deletes. Nothing here imports the app: the web layer says where the folder is.
 """
 
+import contextlib
 import errno
 import hashlib
 import logging
@@ -172,7 +173,8 @@ class Incoming:
             self._queue.put(None)
             self._thread.join()
             self._thread = self._queue = None
-        if not self._file.closed:
+        # Closing flushes what is buffered: to a full disk that fails, and it goes anyway.
+        with contextlib.suppress(OSError):
             self._file.close()
         if self.path is not None:
             self.path.unlink(missing_ok=True)
@@ -228,8 +230,13 @@ class Storage:
             if error.errno not in (errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
                 raise
             partial = target.with_suffix(".part")
-            shutil.copyfile(source, partial)
-            os.replace(partial, target)
+            try:
+                shutil.copyfile(source, partial)
+                with open(partial, "rb") as copy:
+                    os.fsync(copy.fileno())
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
         _sync_folder(self.files)
         return stored_name
 

@@ -104,6 +104,16 @@ class BatchNotFound(DomainError):
         )
 
 
+class BatchSaved(DomainError):
+    """The batch was saved already (a second click on Save, or Back then Save)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"This upload has already been saved ({count} resource{'' if count == 1 else 's'}): "
+            "they are listed in Manage Resources - TP."
+        )
+
+
 class Batches:
     """The pending batches under a storage folder."""
 
@@ -143,6 +153,7 @@ class Batches:
         try:
             data = json.loads((self.folder / token / "batch.json").read_text())
         except (OSError, ValueError):
+            self._refuse_saved(token, uploader_id)
             raise BatchNotFound from None
         batch = Batch(
             token,
@@ -153,6 +164,21 @@ class Batches:
         if batch.uploader_id != uploader_id or _expired(batch.staged_at, now):
             raise BatchNotFound
         return batch
+
+    def mark_saved(self, batch: Batch, count: int) -> None:
+        """Delete the batch, leaving a note that it was saved (kept PENDING_HOURS), so
+        that a second Save says so rather than "no longer waiting"."""
+        note = {"uploader_id": batch.uploader_id, "saved": count}
+        (self.folder / f"{batch.token}.saved").write_text(json.dumps(note))
+        self.discard(batch.token)
+
+    def _refuse_saved(self, token: str, uploader_id: int) -> None:
+        try:
+            note = json.loads((self.folder / f"{token}.saved").read_text())
+        except (OSError, ValueError):
+            return
+        if note.get("uploader_id") == uploader_id:
+            raise BatchSaved(note.get("saved", 0))
 
     def claim(self, batch: Batch) -> None:
         """Mark the batch as being saved, so that a second Save of it (a double click,
@@ -177,12 +203,22 @@ class Batches:
 
     def _delete_expired(self, now: datetime) -> None:
         for folder in self.folder.iterdir():
+            if folder.suffix == ".saved":  # a note that a batch was saved
+                try:
+                    if now.timestamp() - folder.stat().st_mtime > PENDING_HOURS * 3600:
+                        folder.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    pass
+                continue
             try:
                 data = json.loads((folder / "batch.json").read_text())
                 stale = _expired(datetime.fromisoformat(data["staged_at"]), now)
             except (OSError, ValueError, KeyError):
-                # Half-written (a crash while staging): old enough when its folder is.
-                stale = now.timestamp() - folder.stat().st_mtime > PENDING_HOURS * 3600
+                # Half-written (a crash while staging), or just removed by another request.
+                try:
+                    stale = now.timestamp() - folder.stat().st_mtime > PENDING_HOURS * 3600
+                except FileNotFoundError:
+                    continue
             if stale:
                 shutil.rmtree(folder, ignore_errors=True)
 
@@ -209,6 +245,10 @@ def save(
         raise DomainError("None of the files can be saved: every one was refused.")
     if any(not row.ok for row in reviews):
         raise DomainError("Nothing was saved: correct the problems shown and save again.")
+    transactions.lock_resource_changes()
+    _check_duplicates(reviews)  # again, now that no other save can slip in between
+    if any(not row.ok for row in reviews):
+        raise DomainError("Nothing was saved: a file was stored meanwhile (see its row).")
     batches.claim(batch)
     resources = []
     with kept_files(batches.storage) as keep:
@@ -221,7 +261,7 @@ def save(
         db.session.flush()
     for resource in resources:
         record_event("resource.uploaded", subject=resource, details=_details(resource))
-    transactions.after_commit(lambda: batches.discard(batch.token))
+    transactions.after_commit(lambda: batches.mark_saved(batch, len(resources)))
     return resources
 
 
