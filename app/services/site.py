@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Event, HelpDocument, SiteText, User
-from app.services import transactions
 from app.services.audit import record_event
 from app.services.clock import utcnow
 from app.services.errors import DomainError, EditConflict
 from app.services.resources import filetypes, naming
 from app.services.resources.storage import Incoming, Storage
+from app.services.resources.uploads import kept_files
 
 AUDIENCES = {"centre": "centre users", "staff": "staff"}
 STANDARD_MESSAGE = "standard_message"
@@ -54,19 +54,18 @@ def upload_help(
         raise DomainError(problem)
     filetypes.identify(name, incoming.path, allowed={".pdf"})
     incoming.finish()
-    stored_name = storage.keep(incoming.path, "pdf")
-    transactions.after_rollback(lambda: storage.remove(stored_name))
-    document = HelpDocument(
-        audience=audience,
-        original_name=name,
-        stored_name=stored_name,
-        size=incoming.size,
-        sha256=incoming.sha256,
-        uploaded_by_id=uploader.id,
-        uploaded_at=utcnow(),
-    )
-    db.session.add(document)
-    db.session.flush()
+    with kept_files(storage) as keep:
+        document = HelpDocument(
+            audience=audience,
+            original_name=name,
+            stored_name=keep(incoming.path, "pdf"),
+            size=incoming.size,
+            sha256=incoming.sha256,
+            uploaded_by_id=uploader.id,
+            uploaded_at=utcnow(),
+        )
+        db.session.add(document)
+        db.session.flush()
     record_event(
         "help_document.uploaded",
         subject=document,

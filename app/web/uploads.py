@@ -1,12 +1,13 @@
 """Large files stream to the storage folder while the request body is parsed.
 
-Werkzeug's form parser asks the request for a file object to write each uploaded
-file into (`_get_file_stream`). For a view marked `@streams_files(...)`, that is
-an `Incoming` under the storage folder, which hashes and counts the file as it is
-written: the file is never held in memory or copied from a temporary file, and a
-file over the limit stops being written (its row shows why). Every Incoming of a
-request that the view did not keep is deleted when the request ends, so a failed,
-refused or cut-off upload leaves nothing behind.
+For a view marked `@streams_files(...)`, the body is parsed by app.web.multipart,
+which asks the request for a file object to write each uploaded file into
+(`_get_file_stream`): an `Incoming` under the storage folder, which hashes and counts
+the file as it is written. The file is never held in memory or copied from a
+temporary file, and a file over the limit stops being written (its row shows why).
+Every Incoming of a request that the view did not keep is deleted when the request
+ends, so a failed, refused or cut-off upload leaves nothing behind. No database
+transaction stays open while the body arrives (release_database_while_streaming).
 """
 
 from collections.abc import Callable

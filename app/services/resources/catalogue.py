@@ -13,7 +13,7 @@ from app.services.clock import utcnow
 from app.services.errors import DomainError
 from app.services.resources import filetypes, naming
 from app.services.resources.storage import Incoming, Storage
-from app.services.resources.uploads import clean_metadata, identical_message
+from app.services.resources.uploads import clean_metadata, identical_message, kept_files
 from app.services.text import fold
 
 PAGE_SIZE = 50
@@ -187,21 +187,20 @@ def replace_file(
                 f"It is identical to version {version.number} ({version.original_name})."
             )
     incoming.finish()
-    stored_name = storage.keep(incoming.path, filetypes.extension_of(name))
-    transactions.after_rollback(lambda: storage.remove(stored_name))
     number = max(f.number for f in resource.files) + 1
-    file = ResourceFile(
-        number=number,
-        original_name=name,
-        stored_name=stored_name,
-        size=incoming.size,
-        sha256=incoming.sha256,
-        media_type=media_type,
-        uploaded_by_id=uploader.id,
-    )
-    resource.files.append(file)
-    resource.current_version = number
-    db.session.flush()
+    with kept_files(storage) as keep:
+        file = ResourceFile(
+            number=number,
+            original_name=name,
+            stored_name=keep(incoming.path, filetypes.extension_of(name)),
+            size=incoming.size,
+            sha256=incoming.sha256,
+            media_type=media_type,
+            uploaded_by_id=uploader.id,
+        )
+        resource.files.append(file)
+        resource.current_version = number
+        db.session.flush()
     record_event(
         "resource.replaced",
         subject=resource,

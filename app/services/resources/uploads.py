@@ -13,6 +13,7 @@ Batches are files, not rows: nothing reaches the database before Confirm, and an
 abandoned batch is deleted after PENDING_HOURS, when a later upload is staged.
 """
 
+import contextlib
 import json
 import re
 import secrets
@@ -192,7 +193,12 @@ class Batches:
                 "This upload is already being saved (from another tab, or by a second click). "
                 "Check Manage Resources - TP in a moment."
             ) from None
-        transactions.after_rollback(lambda: claim.rmdir() if claim.exists() else None)
+        transactions.after_rollback(lambda: self.release(batch))
+
+    def release(self, batch: Batch) -> None:
+        """Undo claim(): the save did not happen."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.folder / batch.token / "saving").rmdir()
 
     def discard(self, token: str) -> None:
         if TOKEN.fullmatch(token or ""):
@@ -251,14 +257,18 @@ def save(
         raise DomainError("Nothing was saved: a file was stored meanwhile (see its row).")
     batches.claim(batch)
     resources = []
-    with kept_files(batches.storage) as keep:
-        for row in reviews:
-            stored_name = keep(batches.path_of(batch, row.file), row.file.extension)
-            resource = Resource(**row.clean, current_version=1)
-            resource.files.append(_file_version(row.file, 1, stored_name, uploader))
-            db.session.add(resource)
-            resources.append(resource)
-        db.session.flush()
+    try:
+        with kept_files(batches.storage) as keep:
+            for row in reviews:
+                stored_name = keep(batches.path_of(batch, row.file), row.file.extension)
+                resource = Resource(**row.clean, current_version=1)
+                resource.files.append(_file_version(row.file, 1, stored_name, uploader))
+                db.session.add(resource)
+                resources.append(resource)
+            db.session.flush()
+    except BaseException:
+        batches.release(batch)
+        raise
     for resource in resources:
         record_event("resource.uploaded", subject=resource, details=_details(resource))
     transactions.after_commit(lambda: batches.mark_saved(batch, len(resources)))
