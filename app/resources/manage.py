@@ -216,29 +216,27 @@ def delete_resource(resource_id: int):
             cancel=url_for(".resource", resource_id=resource.id),
             hidden=[("version", request.args.get("version", resource.version))],
         )
-    form = VersionOnlyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        with changes():
-            catalogue.delete_resource(resource, form.version.data)
-    except EditConflict as conflict:
-        return _resource_page(resource, status=409, conflict=str(conflict))
-    flash(f"“{resource.title}” deleted.", "success")
-    return redirect(url_for(".resource", resource_id=resource.id))
+    return _flag(resource, catalogue.delete_resource, f"“{resource.title}” deleted.")
 
 
 @bp.route("/<int:resource_id>/restore", methods=["POST"])
 @allow(*STAFF)
 def restore_resource(resource_id: int):
     resource = _resource_or_404(resource_id)
+    return _flag(
+        resource, catalogue.restore_resource, f"Delete undone: “{resource.title}” is back."
+    )
+
+
+def _flag(resource: Resource, change, done: str):
+    """Delete or Undo Delete, from a page read at the version the form sends."""
     form = VersionOnlyForm()
     if not form.validate_on_submit():
         abort(400)
     try:
         with changes():
-            catalogue.restore_resource(resource, form.version.data)
+            change(resource, form.version.data)
     except EditConflict as conflict:
         return _resource_page(resource, status=409, conflict=str(conflict))
-    flash(f"Delete undone: “{resource.title}” is back.", "success")
+    flash(done, "success")
     return redirect(url_for(".resource", resource_id=resource.id))

@@ -6,6 +6,23 @@ import pytest
 
 from tests.resources import files
 
+# One row of the confirmation table (or the details form), valid as it is.
+ROW = {
+    "series": "2026-06",
+    "syllabus": "0580",
+    "component": "22",
+    "kind": "question-paper",
+    "title": "Paper 22",
+}
+
+
+def signed_in_client(app, user):
+    """A test client of `app`, signed in as `user`."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+    return client
+
 
 @pytest.fixture
 def upload(client, csrf_token):
@@ -43,4 +60,4 @@ def token_of(location: str) -> str:
     return re.search(r"/resources/upload/([0-9a-f]{32})", location).group(1)
 
 
-__all__ = ["files", "sha256", "token_of"]
+__all__ = ["ROW", "files", "sha256", "signed_in_client", "token_of"]

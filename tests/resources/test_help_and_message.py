@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.models import Event, HelpDocument
 from app.services.site import DEFAULT_STANDARD_MESSAGE, current_help
 from tests.resources import files
+from tests.resources.conftest import signed_in_client
 
 
 def upload_help(client, csrf_token, audience, content, name="help.pdf"):
@@ -18,18 +19,11 @@ def upload_help(client, csrf_token, audience, content, name="help.pdf"):
     return client.post(f"/admin/help/{audience}", data=data, content_type="multipart/form-data")
 
 
-def sign_in(app, user):
-    other = app.test_client()
-    with other.session_transaction() as session:
-        session["_user_id"] = user.session_token
-    return other
-
-
 def test_the_help_link_appears_once_a_document_for_the_role_is_uploaded(
     app, client, login_as, make_user, csrf_token, db
 ):
     login_as("admin")
-    centre_client = sign_in(app, make_user("centre"))
+    centre_client = signed_in_client(app, make_user("centre"))
     assert ">Help<" not in client.get("/").get_data(as_text=True)
     assert ">Help<" not in centre_client.get("/").get_data(as_text=True)
     assert centre_client.get("/help").status_code == 404
@@ -99,8 +93,8 @@ def test_the_standard_message_shows_on_sign_in_and_home_and_can_be_changed(
     assert client.post("/admin/help/message", data=data).status_code == 302
     for page in (
         signed_out.get("/login").get_data(as_text=True),
-        sign_in(app, make_user("centre")).get("/").get_data(as_text=True),
-        sign_in(app, make_user("tp")).get("/").get_data(as_text=True),
+        signed_in_client(app, make_user("centre")).get("/").get_data(as_text=True),
+        signed_in_client(app, make_user("tp")).get("/").get_data(as_text=True),
     ):
         assert "Exams start &lt;b&gt;Monday&lt;/b&gt;.<br>" in page
         assert (

@@ -7,15 +7,7 @@ from sqlalchemy import select
 
 from app.models import Download, Event, Resource
 from tests.resources import files
-from tests.resources.conftest import sha256
-
-ROW = {
-    "series": "2026-06",
-    "syllabus": "0580",
-    "component": "22",
-    "kind": "question-paper",
-    "title": "Paper 22",
-}
+from tests.resources.conftest import ROW, sha256
 
 
 @pytest.fixture

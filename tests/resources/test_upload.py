@@ -6,12 +6,12 @@ import io
 import os
 import sqlite3
 
-import pytest
 from sqlalchemy import func, select
 
+from app.extensions import db as _db
 from app.models import Event, Resource, ResourceFile
 from tests.resources import files
-from tests.resources.conftest import sha256
+from tests.resources.conftest import ROW, sha256, signed_in_client
 
 
 def stored_files(resource_dir):
@@ -70,15 +70,6 @@ def test_files_named_the_boards_way_are_filled_in_confirmed_and_saved(
     assert list((resource_dir / "incoming").iterdir()) == []
 
 
-ROW = {
-    "series": "2026-06",
-    "syllabus": "0580",
-    "component": "22",
-    "kind": "question-paper",
-    "title": "Paper 22",
-}
-
-
 def resource_count(db) -> int:
     return db.session.scalar(select(func.count()).select_from(Resource))
 
@@ -122,10 +113,7 @@ def test_a_file_over_the_size_limit_is_refused_and_not_kept(
     make_app, make_user, csrf_token, resource_dir
 ):
     app = make_app(RESOURCE_MAX_MB=1)
-    client = app.test_client()
-    user = make_user("tp")
-    with client.session_transaction() as session:
-        session["_user_id"] = user.session_token
+    client = signed_in_client(app, make_user("tp"))
     data = {
         "csrf_token": csrf_token(client, "/resources/upload"),
         "files": [(io.BytesIO(b"%PDF-1.7\n" + b"x" * (1024 * 1024)), "big.pdf")],
@@ -201,10 +189,7 @@ def test_another_users_batch_cannot_be_opened_or_saved(
 ):
     login_as("tp")
     location = upload([("0580_s26_qp_22.pdf", files.pdf())]).headers["Location"]
-    other = app.test_client()
-    someone = make_user("tp")
-    with other.session_transaction() as session:
-        session["_user_id"] = someone.session_token
+    other = signed_in_client(app, make_user("tp"))
     page = other.get(location, follow_redirects=True).get_data(as_text=True)
     assert "This upload is no longer waiting" in page
     data = {"csrf_token": csrf_token(other, "/resources/upload")}
@@ -249,25 +234,28 @@ def test_a_full_disk_refuses_the_file_and_leaves_nothing(
     assert resource_count(db) == 0
 
 
+BOUNDARY = "portalboundary"
+
+
+def upload_head(token: str) -> bytes:
+    """A multipart body by hand, up to the start of one file's content (a.pdf)."""
+    return (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+
+
 def test_a_client_that_disconnects_mid_upload_leaves_no_file(
     client, login_as, csrf_token, resource_dir, db
 ):
     login_as("tp")
     token = csrf_token(client, "/resources/upload")
-    boundary = "portalboundary"
-    head = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n'
-            "Content-Type: application/pdf\r\n\r\n"
-        ).encode()
-        + b"%PDF-1.7\n"
-        + b"x" * 200_000
-    )
+    head = upload_head(token) + b"%PDF-1.7\n" + b"x" * 200_000
     response = client.post(
         "/resources/upload",
         input_stream=io.BytesIO(head),  # the body ends long before Content-Length says
-        content_type=f"multipart/form-data; boundary={boundary}",
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
         environ_overrides={"CONTENT_LENGTH": str(len(head) + 500_000)},
     )
     assert response.status_code == 400
@@ -378,10 +366,7 @@ def test_more_files_than_an_upload_takes_are_refused_as_they_arrive(
     make_app, make_user, csrf_token, resource_dir
 ):
     app = make_app(RESOURCE_MAX_FILES=2)
-    client = app.test_client()
-    user = make_user("tp")
-    with client.session_transaction() as session:
-        session["_user_id"] = user.session_token
+    client = signed_in_client(app, make_user("tp"))
     data = {
         "csrf_token": csrf_token(client, "/resources/upload"),
         "files": [(io.BytesIO(files.pdf(str(n))), f"{n}.pdf") for n in range(3)],
@@ -392,24 +377,14 @@ def test_more_files_than_an_upload_takes_are_refused_as_they_arrive(
     assert list((resource_dir / "incoming").iterdir()) == []
 
 
-@pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") or "sqlite").startswith("sqlite"),
-    reason="SQLite's write lock; PostgreSQL holds no lock for reading the signed-in user",
-)
-def test_no_database_lock_is_held_while_an_upload_arrives(
-    client, login_as, csrf_token, database_url
-):
-    """Another request can write while a (long) upload's body is still arriving."""
+def test_no_transaction_is_open_while_an_upload_arrives(client, login_as, csrf_token, database_url):
+    """While a (long) upload's body is still arriving the request holds no transaction,
+    so no lock: on SQLite, another connection can take the write lock meanwhile."""
     login_as("tp")
     token = csrf_token(client, "/resources/upload")
-    boundary = "portalboundary"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n'
-        "Content-Type: application/pdf\r\n\r\n"
-    ).encode() + files.pdf()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    other_writer = []
+    head = upload_head(token) + files.pdf()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    seen = {}
 
     class SlowBody(io.RawIOBase):
         chunks = [head, b"\n" * 1000, tail]
@@ -420,17 +395,10 @@ def test_no_database_lock_is_held_while_an_upload_arrives(
         def readinto(self, buffer):
             if not self.chunks:
                 return 0
-            if len(self.chunks) == 2:  # mid-upload: may another connection write?
-                other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
-                other.isolation_level = None
-                try:
-                    other.execute("BEGIN IMMEDIATE")
-                    other.execute("ROLLBACK")
-                    other_writer.append("wrote")
-                except sqlite3.OperationalError as error:
-                    other_writer.append(str(error))
-                finally:
-                    other.close()
+            if len(self.chunks) == 2:  # mid-upload, inside the request
+                seen["in_transaction"] = _db.session().in_transaction()
+                if database_url.startswith("sqlite"):
+                    seen["other_writer"] = other_sqlite_writer(database_url)
             chunk = self.chunks.pop(0)
             buffer[: len(chunk)] = chunk
             return len(chunk)
@@ -441,8 +409,24 @@ def test_no_database_lock_is_held_while_an_upload_arrives(
         environ_overrides={
             "wsgi.input": io.BufferedReader(SlowBody()),
             "CONTENT_LENGTH": str(length),
-            "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
+            "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
         },
     )
     assert response.status_code == 302
-    assert other_writer == ["wrote"]
+    assert seen["in_transaction"] is False
+    if database_url.startswith("sqlite"):
+        assert seen["other_writer"] == "wrote"
+
+
+def other_sqlite_writer(database_url: str) -> str:
+    """Whether another connection can take SQLite's write lock now."""
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
+    other.isolation_level = None
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return "wrote"
+    except sqlite3.OperationalError as error:
+        return str(error)
+    finally:
+        other.close()
