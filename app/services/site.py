@@ -47,13 +47,13 @@ def upload_help(
     """Keep a new help document (a PDF) for `audience`; it becomes the current one."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
+    incoming.finish()  # all of it on disk, before its type is read
     problem = incoming.problem or naming.check_original_name(name)
     if problem is None and incoming.size == 0:
         problem = "The file is empty."
     if problem is not None:
         raise DomainError(problem)
     filetypes.identify(name, incoming.path, allowed={".pdf"})
-    incoming.finish()
     with kept_files(storage) as keep:
         document = HelpDocument(
             audience=audience,

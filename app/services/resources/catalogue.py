@@ -174,6 +174,7 @@ def replace_file(
     are kept. Refused like an upload's file (name, size, type), and when it is
     identical to one of the resource's versions."""
     refuse_stale_edit(resource, read_version, f"“{resource.title}”", EDIT_ACTIONS)
+    incoming.finish()  # all of it on disk, before its type is read
     problem = incoming.problem or naming.check_original_name(name)
     if problem is None and incoming.size == 0:
         problem = "The file is empty."
@@ -186,7 +187,6 @@ def replace_file(
             raise DomainError(
                 f"It is identical to version {version.number} ({version.original_name})."
             )
-    incoming.finish()
     number = max(f.number for f in resource.files) + 1
     with kept_files(storage) as keep:
         file = ResourceFile(

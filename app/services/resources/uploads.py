@@ -130,6 +130,7 @@ class Batches:
         folder = self.folder / batch.token
         folder.mkdir(mode=0o700)
         for number, (name, incoming) in enumerate(received, start=1):
+            incoming.finish()  # all of it on disk, before its type is read
             staged = StagedFile(number, name, incoming.size)
             batch.files.append(staged)
             staged.problem = _file_problem(name, incoming)
