@@ -195,7 +195,9 @@ def test_delete_asks_then_hides_and_undo_brings_it_back(client, login_as, stored
     token = csrf_token(client, url)
     response = client.post(f"{url}/delete", data={"csrf_token": token, "version": resource.version})
     assert response.status_code == 302
-    assert "There are no resources yet" not in client.get("/resources/").get_data(as_text=True)
+    listed = client.get("/resources/").get_data(as_text=True)
+    assert "There are no resources yet" not in listed
+    assert "1 deleted resource matches: switch on “Show deleted resources”" in listed
     assert "Paper 22" not in client.get("/resources/").get_data(as_text=True)
     assert "Paper 22" in client.get("/resources/?deleted=1").get_data(as_text=True)
     page = client.get(url).get_data(as_text=True)

@@ -71,6 +71,7 @@ def search_resources(filters: Filters, page: int = 1, size: int = PAGE_SIZE) -> 
         conditions.append(Resource.kind == filters.kind)
     for word in fold(filters.text).split():
         conditions.append(Resource.search_key.contains(word, autoescape=True))
+    matching = list(conditions)  # deleted ones too
     if not filters.deleted:
         conditions.append(Resource.deleted_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(Resource).where(*conditions))
@@ -96,7 +97,6 @@ def search_resources(filters: Filters, page: int = 1, size: int = PAGE_SIZE) -> 
     rows = [(resource, file) for resource, file in db.session.execute(query)]
     deleted_hidden = 0
     if not total and not filters.deleted:
-        matching = [c for c in conditions if c is not conditions[-1]]  # all but "not deleted"
         deleted_hidden = db.session.scalar(
             select(func.count()).select_from(Resource).where(*matching)
         )
