@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app wsgi create-admin EMAIL`, `seed-demo`, `outbox send`."""
+"""Command-line tasks: `flask --app wsgi create-admin EMAIL`, `seed-demo`, `outbox send`,
+`resources check`."""
 
 import time
 
@@ -10,9 +11,12 @@ from app.services.accounts.addresses import AccountError
 from app.services.accounts.password_policy import password_problem
 from app.services.accounts.users import create_activated_staff
 from app.services.audit import record_event
+from app.services.clock import utcnow
 from app.services.demo import seed_demo, seed_scale
 from app.services.email.outbox import send_due
 from app.services.email.transport import transport_for
+from app.services.resources.integrity import check_storage
+from app.services.resources.storage import Storage
 
 
 def register_cli(app: Flask) -> None:
@@ -89,3 +93,33 @@ def register_cli(app: Flask) -> None:
         """Send the pending emails that are due (run it every minute from cron)."""
         outcome = send_due(transport_for(app), max_attempts=app.config["OUTBOX_MAX_ATTEMPTS"])
         click.echo(f"Sent {outcome.sent}, will retry {outcome.retrying}, failed {outcome.failed}.")
+
+    @app.cli.group("resources")
+    def resources_group() -> None:
+        """The stored resource files and help documents."""
+
+    @resources_group.command("check")
+    @click.option("--hashes", is_flag=True, help="Also read every file and check its SHA-256.")
+    @click.option(
+        "--remove-strays",
+        is_flag=True,
+        help="Delete the files no row names (older than an hour), after listing them.",
+    )
+    def resources_check(hashes: bool, remove_strays: bool) -> None:
+        """Check that every kept file is in RESOURCE_STORAGE_DIR, whole, and list the
+        files there that nothing names. Exits 1 if anything is wrong."""
+        storage = Storage(app.config["RESOURCE_STORAGE_DIR"])
+        report = check_storage(storage, utcnow(), hashes=hashes)
+        for line in report.problems:
+            click.echo(line)
+        for name in report.strays:
+            click.echo(f"stray file: {name}" + (" (deleted)" if remove_strays else ""))
+            if remove_strays:
+                (storage.files / name).unlink(missing_ok=True)
+        how = "size and SHA-256" if hashes else "size"
+        click.echo(
+            f"{report.checked:,} kept files checked ({how}): {len(report.problems)} problem(s), "
+            f"{len(report.strays)} stray file(s)."
+        )
+        if report.problems or (report.strays and not remove_strays):
+            raise SystemExit(1)

@@ -46,6 +46,7 @@ def _upload_page(form: UploadForm, status: int = 200, problem: str | None = None
 @bp.route("/upload")
 @allow(*STAFF)
 def upload():
+    _batches().delete_expired(clock.utcnow())  # uploads abandoned a day ago
     return _upload_page(UploadForm(formdata=None))
 
 

@@ -430,3 +430,17 @@ def other_sqlite_writer(database_url: str) -> str:
         return str(error)
     finally:
         other.close()
+
+
+def test_an_upload_left_waiting_for_a_day_is_deleted(client, login_as, upload, clock, resource_dir):
+    login_as("tp")
+    location = upload([("0580_s26_qp_22.pdf", files.pdf())]).headers["Location"]
+    token = location.rsplit("/", 1)[1]
+    clock.advance(hours=23)
+    client.get("/resources/upload")
+    assert (resource_dir / "pending" / token).is_dir()
+    clock.advance(hours=2)
+    client.get("/resources/upload")
+    assert not (resource_dir / "pending" / token).exists()
+    page = client.get(location, follow_redirects=True).get_data(as_text=True)
+    assert "This upload is no longer waiting" in page

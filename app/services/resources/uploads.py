@@ -10,7 +10,8 @@ and for Save); `save` keeps the files and adds the resources only when no row ha
 a problem. Refused files are listed with their reason and never saved.
 
 Batches are files, not rows: nothing reaches the database before Confirm, and an
-abandoned batch is deleted after PENDING_HOURS, when a later upload is staged.
+abandoned batch is deleted after PENDING_HOURS, when the upload page is next opened or
+another upload is staged.
 """
 
 import contextlib
@@ -125,7 +126,7 @@ class Batches:
     def stage(self, received: list[tuple[str, Incoming]], uploader_id: int, now: datetime) -> Batch:
         """Check each received file and keep the accepted ones, as a new batch."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._delete_expired(now)
+        self.delete_expired(now)
         batch = Batch(secrets.token_hex(16), uploader_id, now)
         folder = self.folder / batch.token
         folder.mkdir(mode=0o700)
@@ -208,7 +209,10 @@ class Batches:
     def path_of(self, batch: Batch, staged: StagedFile):
         return self.folder / batch.token / str(staged.number)
 
-    def _delete_expired(self, now: datetime) -> None:
+    def delete_expired(self, now: datetime) -> None:
+        """Delete the batches (and notes of saved ones) older than PENDING_HOURS."""
+        if not self.folder.is_dir():
+            return
         for folder in self.folder.iterdir():
             if folder.suffix == ".saved":  # a note that a batch was saved
                 try:
