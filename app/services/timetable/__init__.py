@@ -1,0 +1,1 @@
+"""Key times, the timetable and entries: when each centre's exam starts, in UTC."""
