@@ -66,7 +66,7 @@ def manage():
         "resources/_results.html",
         "resource-results",
         filters=filters,
-        results=catalogue.search_resources(filters, _page_number()),
+        results=catalogue.search_resources(filters, _page_number(), catalogue.PAGE_SIZE),
         series_options=[(s, naming.series_label(s)) for s in catalogue.series_in_use()],
         kind_options=KIND_OPTIONS,
     )

@@ -58,12 +58,8 @@ def receive():
     if not form.validate_on_submit():
         return _upload_page(form, 400)
     received = incoming_files(request.files.getlist("files"))
-    if not received:
+    if not received:  # more than _max_files() were refused with a 413 as they arrived
         return _upload_page(form, 422, "Choose one or more files to upload.")
-    if len(received) > _max_files():
-        return _upload_page(
-            form, 422, f"Upload at most {_max_files()} files at a time; you chose {len(received)}."
-        )
     batch = _batches().stage(received, current_user.id, clock.utcnow())
     return redirect(url_for(".confirm_upload", token=batch.token))
 

@@ -1,6 +1,8 @@
 """Who reaches Admin - TP: admins and resource producers; never a centre user. And
 resource producers reach nothing of Admin."""
 
+import io
+
 import pytest
 from flask import url_for
 
@@ -51,13 +53,9 @@ def test_resource_producers_see_only_admin_tp_in_the_menu(client, login_as):
     assert "Manage Centres" not in page and "Help Document Upload" not in page
 
 
-def test_a_centre_upload_by_a_centre_user_is_not_read(
-    app, client, login_as, csrf_token, resource_dir
-):
+def test_a_centre_upload_by_a_centre_user_is_not_read(client, login_as, resource_dir):
     """Turned away before the body is read: nothing reaches the storage folder."""
     login_as("centre")
-    import io
-
     response = client.post(
         "/resources/upload",
         data={"files": [(io.BytesIO(b"%PDF-1.7\n" * 1000), "a.pdf")]},

@@ -62,15 +62,17 @@ def test_the_list_filters_by_series_syllabus_kind_and_text(client, login_as, sto
 
 def test_the_list_is_paged(client, login_as, stored, monkeypatch):
     monkeypatch.setattr("app.services.resources.catalogue.PAGE_SIZE", 2)
-    monkeypatch.setattr("app.resources.manage.catalogue.PAGE_SIZE", 2, raising=False)
     login_as("tp")
     stored([(f"f{n}.pdf", files.pdf(str(n)), {**ROW, "component": f"2{n}"}) for n in range(1, 4)])
-    from app.services.resources import catalogue
-
-    first = catalogue.search_resources(catalogue.Filters(), 1, 2)
-    second = catalogue.search_resources(catalogue.Filters(), 2, 2)
-    assert (first.total, len(first.rows), len(second.rows), first.pages) == (3, 2, 1, 2)
-    assert {r.id for r, _ in first.rows}.isdisjoint({r.id for r, _ in second.rows})
+    first = client.get("/resources/").get_data(as_text=True)
+    assert "Showing 1–2 of 3 resources." in first and "Page 1 of 2" in first
+    assert "f1.pdf" in first and "f2.pdf" in first and "f3.pdf" not in first
+    assert 'href="/resources/?page=2" rel="next"' in first
+    second = client.get("/resources/?page=2").get_data(as_text=True)
+    assert "Showing 3–3 of 3 resources." in second and "f3.pdf" in second
+    assert "f1.pdf" not in second
+    # A page past the last shows the last.
+    assert "Page 2 of 2" in client.get("/resources/?page=99").get_data(as_text=True)
 
 
 def test_details_are_edited_and_a_stale_form_is_refused(client, login_as, stored, csrf_token, db):
@@ -242,3 +244,28 @@ def test_a_range_outside_the_file_and_a_current_copy_are_recorded_as_such(
         ("refused", "416 Requested Range Not Satisfiable"),
         ("not-modified", None),
     ]
+
+
+def test_details_that_would_duplicate_another_resource_are_refused(
+    client, login_as, stored, csrf_token, db
+):
+    login_as("tp")
+    same = files.pdf("shared insert")
+    first, second = stored(
+        [("a.pdf", same, ROW), ("b.pdf", same, {**ROW, "component": "21", "title": "Paper 21"})]
+    )
+    url = f"/resources/{second.id}"
+    form = {
+        **ROW,
+        "title": "Paper 21",
+        "version": second.version,
+        "csrf_token": csrf_token(client, url),
+    }
+    response = client.post(url, data=form)  # component 21 → 22: the same file as `first`
+    assert response.status_code == 422
+    assert (
+        "With these details it would duplicate another resource: its file is identical to "
+        "version 1 of “Paper 22”" in response.get_data(as_text=True)
+    )
+    db.session.rollback()
+    assert db.session.get(Resource, second.id).component == "21"

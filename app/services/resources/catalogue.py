@@ -4,6 +4,7 @@ resources, and record staff downloads. Flushes, never commits."""
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Download, Resource, ResourceFile, User
@@ -157,8 +158,8 @@ def _refuse_identical_details(resource: Resource) -> None:
     if clash is not None:
         other, version = clash
         raise DomainError(
-            "With these details it would duplicate another resource: its file "
-            + identical_message(other, version)[3:]
+            "With these details it would duplicate another resource: "
+            + identical_message(other, version, subject="its file")
         )
 
 
@@ -261,5 +262,9 @@ def record_download(
 def downloads_of(resource: Resource, limit: int = 20) -> list[Download]:
     """The latest downloads of any version of the resource."""
     ids = [f.id for f in resource.files]
-    query = select(Download).where(Download.resource_file_id.in_(ids))
+    query = (
+        select(Download)
+        .where(Download.resource_file_id.in_(ids))
+        .options(joinedload(Download.resource_file))  # its version number, in the same query
+    )
     return list(db.session.scalars(query.order_by(Download.id.desc()).limit(limit)))

@@ -402,10 +402,10 @@ def _check_duplicates(reviews: list[RowReview]) -> None:
         seen.setdefault((*key, row.file.sha256), row)
 
 
-def identical_message(resource: Resource, version: ResourceFile) -> str:
+def identical_message(resource: Resource, version: ResourceFile, subject: str = "It") -> str:
     where = " (deleted: use Undo Delete on its page)" if resource.is_deleted else ""
     return (
-        f"It is identical to version {version.number} of “{resource.title}”{where}, "
+        f"{subject} is identical to version {version.number} of “{resource.title}”{where}, "
         f"uploaded {version.uploaded_at:%d %b %Y %H:%M} UTC, so it is already stored."
     )
 
