@@ -15,6 +15,7 @@ from app.database import lock_wait_options
 from app.errors import bp as errors_bp
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.home import bp as home_bp
+from app.key_times import bp as key_times_bp
 from app.models import User
 from app.resources import bp as resources_bp
 from app.services import site
@@ -148,6 +149,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(resources_bp)
+    app.register_blueprint(key_times_bp)
     app.register_blueprint(errors_bp)
     app.register_blueprint(health_bp)
     register_error_handlers(app)

@@ -14,7 +14,6 @@ from app.services.audit import record_event
 from app.services.centres.operations import soft_delete_centre
 from app.services.centres.upload.apply import Preview, import_centres
 from app.services.centres.upload.pending import PENDING_HOURS, PendingUploads
-from app.services.centres.upload.reader import MAX_FILE_BYTES
 from app.services.centres.upload.report import (
     USER_SECTIONS,
     issues_now,
@@ -25,6 +24,7 @@ from app.services.centres.upload.report import (
     recent_runs,
 )
 from app.services.centres.upload.workbooks import pins_workbook, sample_workbook
+from app.services.spreadsheets.reading import MAX_FILE_BYTES
 from app.services.transactions import begin_write, is_lock_timeout
 from app.web.access import allow
 from app.web.htmx import confirmation_page, fragment_or_redirect

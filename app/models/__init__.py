@@ -7,20 +7,34 @@ from app.models.import_run import ImportRun
 from app.models.resource import Download, Resource, ResourceFile
 from app.models.server_error import ServerError
 from app.models.site import HelpDocument, SiteText
+from app.models.timetable import (
+    Entry,
+    EntryError,
+    EntryUpload,
+    KeyTime,
+    KeyTimeError,
+    TimetableSlot,
+)
 from app.models.user import ROLES, User
 
 __all__ = [
     "ROLES",
     "Centre",
     "Download",
+    "Entry",
+    "EntryError",
+    "EntryUpload",
     "EmailTemplate",
     "HelpDocument",
     "Event",
     "ImportRun",
+    "KeyTime",
+    "KeyTimeError",
     "OutboxMessage",
     "Resource",
     "ResourceFile",
     "ServerError",
     "SiteText",
+    "TimetableSlot",
     "User",
 ]

@@ -299,7 +299,7 @@ def test_xml_entity_tricks_are_refused(part, xml):
 
 
 def test_a_file_over_the_size_limit(monkeypatch):
-    monkeypatch.setattr("app.services.centres.upload.reader.MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("app.services.spreadsheets.reading.MAX_FILE_BYTES", 1000)
     with pytest.raises(FileProblem, match="the limit is 0 MB"):
         read_centres(b"x" * 1001)
 
@@ -338,7 +338,7 @@ def test_a_missing_shared_string_is_damage_not_a_crash():
 
 def test_oversized_shared_strings_are_refused_before_loading(monkeypatch):
     """They are loaded whole, before any row limit applies, whatever the part is called."""
-    monkeypatch.setattr("app.services.centres.upload.reader.MAX_LOADED_PART_BYTES", 12_000)
+    monkeypatch.setattr("app.services.spreadsheets.reading.MAX_LOADED_PART_BYTES", 12_000)
     content = xlsxwriter_file(
         [
             row(name=f"School number {i:04d} " + "x" * 40, email=f"u{i}@x.example")
@@ -441,7 +441,7 @@ def test_openpyxls_own_rows_give_the_same_result(monkeypatch):
         [row(), row(number=12345, zone=4.0, email="")], formulas=[(2, 1, "=1+1")]
     )
     fast = read_centres(content)
-    monkeypatch.setattr("app.services.centres.upload.reader._fast_rows", lambda *args: None)
+    monkeypatch.setattr("app.services.spreadsheets.reading._fast_rows", lambda *args: None)
     slow = read_centres(content)
     assert slow.rows == fast.rows and slow.problems == fast.problems
     assert [p.reason for p in slow.problems] == [

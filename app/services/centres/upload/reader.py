@@ -5,44 +5,28 @@ bomb, missing columns) raises FileProblem; problems in rows are collected, all
 of them, with the row number and column a person sees in Excel.
 """
 
-import io
-import logging
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-import openpyxl
-from defusedxml import DefusedXmlException
-from openpyxl.utils.exceptions import InvalidFileException
-
 from app.services.accounts.addresses import AccountError, checked_email
 from app.services.centres import rules as centre_rules
 from app.services.centres.rules import RuleError
-from app.services.centres.upload.sheet_xml import SheetRows, UnsafeSheetXml
+from app.services.spreadsheets.reading import (
+    EXCEL_ERRORS,
+    OLE2_MAGIC,
+    FileProblem,
+    RowProblem,
+    find_header,
+    read_sheet,
+)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 # Blank rows are skipped, but reading them still costs time: a sheet may be at
 # most this many rows long, blank ones included (a file can claim row 10^9).
 MAX_SHEET_ROWS = MAX_ROWS + 20_000
 MAX_PROBLEMS_KEPT = 1_000
-# A real .xlsx has a few dozen parts; a 50,000-row one unpacks to about 15 MB.
-MAX_ZIP_MEMBERS = 500
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-MAX_PART_BYTES = 60 * 1024 * 1024  # a worksheet, read as a stream
-# Every other part (shared strings, styles, ...) is loaded whole, before any row.
-MAX_LOADED_PART_BYTES = 20 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
-
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted .xlsx
-ENCRYPTED_MARKER = "EncryptedPackage".encode("utf-16-le")
-log = logging.getLogger(__name__)
-# What Excel shows in a cell whose value could not be worked out.
-EXCEL_ERRORS = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
-)
 
 # Header text (matched ignoring case and spaces) → field name.
 COLUMNS = {
@@ -64,18 +48,7 @@ TITLES = {
     "zone": "Zone",
     "email": "Email",
 }
-
-
-class FileProblem(ValueError):
-    """The file as a whole cannot be read; str(problem) says why, for the admin."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int
-    column: str
-    value: str
-    reason: str
+__all__ = ["OLE2_MAGIC", "FileProblem", "RowProblem", "read_centres"]
 
 
 class CentreRow(NamedTuple):
@@ -106,179 +79,15 @@ class ReadResult:
     unnamed: dict[str, int] = field(default_factory=dict)
 
 
-UNSAFE_XML = (
-    "The workbook contains XML that is not safe to open (entity or DTD declarations). "
-    "Open it in Excel, save it as a new Excel Workbook (.xlsx) and upload that."
-)
-
-
 def read_centres(content: bytes) -> ReadResult:
     """Check the file is a safe .xlsx, then read and check every row."""
-    workbook = _open_workbook(content)
-    try:
-        return _read_sheet(workbook)
-    except FileProblem:
-        raise
-    except (DefusedXmlException, UnsafeSheetXml):
-        raise FileProblem(UNSAFE_XML) from None
-    except Exception as error:  # openpyxl, zipfile and zlib fail many ways on damaged parts
-        if _unsafe_xml_behind(error):
-            raise FileProblem(UNSAFE_XML) from None
-        log.warning("unreadable centres workbook", exc_info=True)
-        raise FileProblem(
-            f"The workbook could not be read: it is damaged ({type(error).__name__})."
-        ) from None
-    finally:
-        workbook.close()
+    return read_sheet(content, "centres", _read_sheet)
 
 
-def _read_sheet(workbook) -> ReadResult:
-    if len(workbook.worksheets) != 1:
-        names = ", ".join(f"“{ws.title}”" for ws in workbook.worksheets)
-        raise FileProblem(
-            f"The workbook has {len(workbook.worksheets)} sheets ({names}). Keep only the "
-            "sheet with the centres and upload it again."
-        )
-    sheet = workbook.worksheets[0]
-    # The stated dimensions can lie (a hostile file may claim a million rows):
-    # read the rows that are really there.
-    sheet.reset_dimensions()
-    result = ReadResult(sheet_name=sheet.title)
-    fast = _fast_rows(workbook, sheet)
-    if fast is None:
-        # openpyxl's own rows: slower, used only if its internals ever change shape.
-        _read_rows(
-            (_values_of(number, cells) for number, cells in enumerate(sheet.iter_rows(), start=1)),
-            result,
-        )
-        return result
-    source, *lookups = fast
-    with source:
-        _read_rows(SheetRows(source, *lookups), result)
+def _read_sheet(rows, sheet_name: str) -> ReadResult:
+    result = ReadResult(sheet_name=sheet_name)
+    _read_rows(rows, result)
     return result
-
-
-def _fast_rows(workbook, sheet) -> tuple | None:
-    """The sheet's XML and what SheetRows needs from openpyxl; None if its internals differ."""
-    try:
-        lookups = (
-            sheet._shared_strings,
-            workbook._date_formats,
-            workbook._timedelta_formats,
-            workbook.epoch,
-        )
-        return workbook._archive.open(sheet._worksheet_path), *lookups
-    except (AttributeError, KeyError):
-        return None
-
-
-def _values_of(row_number: int, cells: tuple) -> tuple[int, tuple, dict[int, str]]:
-    """A row as SheetRows gives it: values, and formula cells apart (read as empty)."""
-    values, formulas = [], {}
-    for column, cell in enumerate(cells):
-        if cell.data_type == "f":
-            formulas[column] = str(cell.value)
-            values.append(None)
-        else:
-            values.append(cell.value)
-    return row_number, tuple(values), formulas
-
-
-def _open_workbook(content: bytes):
-    if len(content) > MAX_FILE_BYTES:
-        raise FileProblem(
-            f"The file is {len(content) / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_FILE_BYTES // 1024 // 1024} MB."
-        )
-    if not content:
-        raise FileProblem("The file is empty.")
-    if content.startswith(OLE2_MAGIC):
-        if ENCRYPTED_MARKER in content:
-            raise FileProblem(
-                "The workbook is protected with a password. Remove the password in Excel "
-                "(File → Info → Protect Workbook) and upload it again."
-            )
-        raise FileProblem(
-            "This is an old-style Excel file (.xls). Open it in Excel and save it as an "
-            "Excel Workbook (.xlsx), then upload that."
-        )
-    if not zipfile.is_zipfile(io.BytesIO(content)):
-        if _looks_like_text(content):
-            raise FileProblem(
-                "This is a text file (such as .csv), not an Excel workbook. Open it in Excel "
-                "and save it as an Excel Workbook (.xlsx), then upload that."
-            )
-        raise FileProblem("This is not an Excel workbook (.xlsx), or the file is damaged.")
-    _check_zip(content)
-    try:
-        return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except DefusedXmlException:
-        raise FileProblem(UNSAFE_XML) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-        raise FileProblem(f"The workbook could not be read: it is damaged ({error}).") from None
-    except Exception as error:  # openpyxl raises many kinds on malformed XML
-        if _unsafe_xml_behind(error):
-            raise FileProblem(UNSAFE_XML) from None
-        raise FileProblem(
-            f"The workbook could not be read: it is damaged or not a real .xlsx "
-            f"({type(error).__name__})."
-        ) from None
-
-
-def _unsafe_xml_behind(error: BaseException | None) -> bool:
-    """openpyxl wraps defusedxml's refusal in a ValueError: look behind it."""
-    while error is not None:
-        if isinstance(error, DefusedXmlException):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-def _looks_like_text(content: bytes) -> bool:
-    sample = content[:4096]
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return b"\x00" not in sample
-
-
-def _check_zip(content: bytes) -> None:
-    """Refuse zip bombs before openpyxl unpacks anything."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = archive.infolist()
-            names = {member.filename for member in members}
-    except Exception:  # BadZipFile, and what odd headers raise (versions, names)
-        raise FileProblem(
-            "This is not an Excel workbook (.xlsx), or the file is damaged."
-        ) from None
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise FileProblem(
-            f"The file holds {len(members)} parts, far more than a workbook does: it is not safe "
-            "to open."
-        )
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise FileProblem(
-            f"The file would unpack to {unpacked / 1024 / 1024:.0f} MB: it is not safe to open."
-        )
-    for member in members:
-        streamed = member.filename.startswith("xl/worksheets/")
-        limit = MAX_PART_BYTES if streamed else MAX_LOADED_PART_BYTES
-        if member.file_size > limit:
-            raise FileProblem(
-                f"Part “{member.filename}” of the file unpacks to "
-                f"{member.file_size / 1024 / 1024:.0f} MB, more than a centres file needs: "
-                "it is not safe to open."
-            )
-        if member.compress_size and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO:
-            raise FileProblem(
-                f"Part “{member.filename}” of the file is compressed {MAX_COMPRESSION_RATIO}"
-                " times or more: it is not safe to open."
-            )
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise FileProblem("This is not an Excel workbook (.xlsx), or the file is damaged.")
 
 
 FIELDS = ("number", "name", "country", "town", "timezone", "zone", "email")
@@ -289,7 +98,7 @@ def _read_rows(rows: Iterable[tuple[int, tuple, dict]], result: ReadResult) -> N
     more than openpyxl's own parse): a centre's details repeat on each of its
     rows, so each distinct set is cleaned once, and only the email per row."""
     rows = iter(rows)
-    header_row, columns = _find_header(rows)
+    header_row, columns = find_header(rows, COLUMNS, REQUIRED, TITLES, "centres", MAX_SHEET_ROWS)
     indexes = [columns.get(field, -1) for field in FIELDS]  # Time Zone may be absent
     if hasattr(rows, "keep_columns"):
         rows.keep_columns(max(indexes) + 1)
@@ -414,40 +223,6 @@ def _clean_centre(raw: tuple) -> tuple[tuple, list[tuple[str, str, str]]]:
     clean_zone = check("zone", zone, centre_rules.clean_zone)
     details = (clean_number, clean_name, clean_country, clean_town, clean_timezone, clean_zone)
     return details, reasons
-
-
-def _find_header(rows) -> tuple[int, dict[str, int]]:
-    """The first row with any text; formulas above or in it are not the centres'."""
-    for row_number, values, _formulas in rows:
-        if row_number > MAX_SHEET_ROWS:
-            break
-        texts = [_plain(value) for value in values]
-        if not any(texts):
-            continue
-        columns: dict[str, int] = {}
-        for index, text in enumerate(texts):
-            name = COLUMNS.get(" ".join(text.lower().split()))
-            if name is None:
-                continue
-            if name in columns:
-                raise FileProblem(f"Row {row_number} has the column “{TITLES[name]}” twice.")
-            columns[name] = index
-        missing = [TITLES[name] for name in REQUIRED if name not in columns]
-        if missing:
-            found = ", ".join(f"“{t}”" for t in texts if t) or "nothing"
-            raise FileProblem(
-                f"The header row (row {row_number}) is missing the column(s) "
-                f"{', '.join(f'“{m}”' for m in missing)}. It has {found}. The columns are "
-                "Centre Number, Centre Name, Country, Town, Time Zone (optional), Zone and Email."
-            )
-        return row_number, columns
-    raise FileProblem("The sheet is empty: there is no header row and no centres.")
-
-
-def _plain(value) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
 
 
 class _SeenCentres:

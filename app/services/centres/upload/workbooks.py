@@ -1,15 +1,15 @@
 """Workbooks the portal writes: the sample centres file and the new-user PINs file.
 
-Every cell is written as text. A value starting with = + - @ is never written
-as a formula, so a spreadsheet opened by an admin cannot run what a centre
-typed (CSV/formula injection).
+The PINs file is written as text (`spreadsheets.writing`), so what a centre
+typed is never a formula.
 """
 
 import io
 from collections.abc import Iterable
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+
+from app.services.spreadsheets.writing import text_workbook
 
 SAMPLE_HEADER = ("Centre Number", "Centre Name", "Country", "Town", "Time Zone", "Zone", "Email")
 # Four-digit numbers: the demo data uses three (GB101) and `seed-demo --centres N`
@@ -46,23 +46,6 @@ SAMPLE_ROWS = (
     ("ES2001", "Colegio Internacional Peñalara", "ES", "Madrid", "Europe/Madrid", 3, ""),
 )
 PINS_HEADER = ("Centre Number", "Centre Name", "Email", "PIN")
-
-
-def text_workbook(title: str, header: Iterable, rows: Iterable[Iterable]) -> bytes:
-    """An .xlsx with one sheet whose every cell is stored as text."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    for values in (header, *rows):
-        sheet.append([_text_cell(sheet, value) for value in values])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _text_cell(sheet, value) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
-    cell.data_type = "s"  # openpyxl would make "=..." a formula
-    return cell
 
 
 def sample_workbook() -> bytes:

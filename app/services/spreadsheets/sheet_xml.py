@@ -1,9 +1,9 @@
-"""A fast, safe reader of one worksheet's cell values, for the centres upload.
+"""A fast, safe reader of one worksheet's cell values, for every upload.
 
 openpyxl loads the workbook (its parts, shared strings and date styles); this
 reads the sheet's XML itself with expat, keeping only the columns the upload
 needs. It is about twice as fast as openpyxl's own read-only rows, because it
-does for each cell only what a centres file needs, and it reports formula
+does for each cell only what an upload needs, and it reports formula
 cells exactly. Like defusedxml, it refuses any DTD, so no entity tricks.
 
 Hostile sheets cost little: empty cells are not stored, columns past

@@ -1,0 +1,1 @@
+"""Errors → Entry Errors: rows of entries files that were not entered, and why."""

@@ -1,0 +1,1 @@
+"""Errors → Key Time Errors: what stops an entered centre's key time being worked out."""

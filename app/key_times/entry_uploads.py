@@ -1,0 +1,1 @@
+"""Key Times → Upload entries: the complete entries of a series, reconciled."""

@@ -1,0 +1,1 @@
+"""Key Times: the key times page (edit in place, copy from series, upload), the timetable."""

@@ -1,0 +1,305 @@
+"""Which key time each entered centre sits its exam at, in UTC, and what stops it.
+
+A centre uses its series' key time row for its own country and time zone, else
+the row for its whole country. `entry_instants` works out, for every entry of a
+series, when its exam starts and ends in UTC; each (date, wall time, zone) is
+converted once, however many centres share it. `refresh_key_time_errors` keeps
+the Key Time Errors table equal to what stops those instants now: it is called
+in the same transaction as every change to key times, the timetable, entries or
+centres, so the page and the menu's count read a small table, never 300,000 rows.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import delete, func, select
+
+from app.extensions import db
+from app.models import Centre, Entry, KeyTime, KeyTimeError, TimetableSlot
+from app.services.clock import utcnow
+from app.services.geography import countries, keeps_country_time
+from app.services.timetable.instants import (
+    AmbiguousLocalTime,
+    ExamTimes,
+    NonexistentLocalTime,
+    UnknownZone,
+    exam_times,
+    published_gmt_disagrees,
+    zone,
+)
+
+EXAMPLE_CENTRES = 5
+
+
+class KeyTimeTable:
+    """A series' key times, looked up the way a centre finds its own."""
+
+    def __init__(self, rows: Iterable[KeyTime]) -> None:
+        self.rows: dict[tuple[str, str], KeyTime] = {(r.country, r.timezone): r for r in rows}
+        self.zoned = {country for country, tz in self.rows if tz}
+
+    @classmethod
+    def of_series(cls, series: str) -> "KeyTimeTable":
+        return cls(db.session.scalars(select(KeyTime).where(KeyTime.series == series)))
+
+    def row_for(self, country: str, timezone: str) -> KeyTime | None:
+        """The row for the centre's own zone, else its country's."""
+        return self.rows.get((country, timezone)) or self.rows.get((country, ""))
+
+    def zones_keyed(self, country: str) -> list[str]:
+        return sorted(tz for c, tz in self.rows if c == country and tz)
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    detail: str
+    key_time_id: int | None = None
+
+
+def _hh_mm(text: str) -> time:
+    return time(int(text[:2]), int(text[3:]))
+
+
+def problem_or_times(
+    table: KeyTimeTable,
+    country: str,
+    timezone: str,
+    session: str,
+    day: date,
+    duration: timedelta,
+) -> Problem | ExamTimes:
+    """When a centre here sits an exam of this session on `day`, or why that cannot be said."""
+    place = countries().get(country, country)
+    try:
+        zone(timezone)
+    except UnknownZone:
+        what = f"“{timezone}” is not a time zone" if timezone else "it has no time zone"
+        return Problem(
+            "unknown-zone", f"Centres in {place} are on a zone the portal lacks: {what}."
+        )
+    row = table.row_for(country, timezone)
+    local = row.local(session) if row else None
+    if local is None:
+        keyed = table.zones_keyed(country)
+        where = f"{place} ({timezone})" if keyed or row is not None else place
+        detail = f"No {session} key time for {where} in this series."
+        if keyed and (country, "") not in table.rows:
+            detail += f" Key times for {place} are set only for {', '.join(keyed)}."
+        return Problem("no-key-time", detail, row.id if row else None)
+    wall = _hh_mm(local)
+    try:
+        times = exam_times(day, wall, timezone, duration)
+    except NonexistentLocalTime as error:
+        return Problem("nonexistent", str(error), row.id)
+    except AmbiguousLocalTime as error:
+        return Problem("ambiguous", str(error), row.id)
+    if row.timezone == "" and not keeps_country_time(timezone, country):
+        return Problem(
+            "unusual-zone",
+            f"The {session} key time {local} is set for the whole of {place}, but these "
+            f"centres are on {timezone}, which does not keep {place}'s time: add a key time "
+            f"row for {timezone}, or correct the centres' time zone.",
+            row.id,
+        )
+    gmt = row.gmt(session)
+    if gmt is not None:
+        disagreement = published_gmt_disagrees(day, wall, timezone, _hh_mm(gmt))
+        if disagreement:
+            return Problem("gmt-disagrees", disagreement, row.id)
+    return times
+
+
+@dataclass(frozen=True)
+class EntryInstant:
+    entry_id: int
+    centre_id: int
+    syllabus: str
+    component: str
+    times: ExamTimes | Problem
+
+
+def _with_slots(query):
+    """`query` over entries, joined to their centres and timetable slots, live ones only."""
+    return (
+        query.select_from(Entry)
+        .join(Centre, Centre.id == Entry.centre_id)
+        .join(
+            TimetableSlot,
+            (TimetableSlot.series == Entry.series)
+            & (TimetableSlot.syllabus == Entry.syllabus)
+            & (TimetableSlot.component == Entry.component),
+        )
+        .where(Entry.withdrawn_at.is_(None), Centre.deleted_at.is_(None))
+    )
+
+
+def _entered(series: str):
+    """Live entries of live centres for timetabled components, with what the clock needs."""
+    return _with_slots(
+        select(
+            Entry.id,
+            Entry.centre_id,
+            Entry.syllabus,
+            Entry.component,
+            Centre.country,
+            Centre.timezone,
+            TimetableSlot.session,
+            TimetableSlot.exam_date,
+            TimetableSlot.duration_minutes,
+        )
+    ).where(Entry.series == series)
+
+
+def entry_instants(series: str) -> Iterator[EntryInstant]:
+    """Every live entry of the series with its exam's UTC start and end, or its Problem.
+
+    Entries of deleted centres, withdrawn ones, and those for components the
+    timetable lacks are Entry Errors, and are not here."""
+    table = KeyTimeTable.of_series(series)
+    known: dict[tuple, ExamTimes | Problem] = {}
+    rows = db.session.execute(_entered(series).execution_options(yield_per=10_000))
+    for entry_id, centre_id, syllabus, component, country, tz, session, day, minutes in rows:
+        key = (country, tz, session, day, minutes)
+        times = known.get(key)
+        if times is None:
+            times = problem_or_times(table, country, tz, session, day, timedelta(minutes=minutes))
+            known[key] = times
+        yield EntryInstant(entry_id, centre_id, syllabus, component, times)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    found: int  # open Key Time Errors in the refreshed scope, after
+    new: int
+    fixed: int
+
+
+def refresh_key_time_errors(
+    series: str | None = None, countries_: Iterable[str] | None = None
+) -> Refreshed:
+    """Make the Key Time Errors of `series` (all series if None), in `countries_` (all
+    if None), what the stored key times, timetable, entries and centres give now.
+
+    One grouped query: entries are counted by (series, country, time zone, session,
+    date), and each group is checked once. Rows still wrong keep their first-seen
+    time; fixed ones are deleted. Flushes, never commits."""
+    scope_countries = None if countries_ is None else sorted(set(countries_))
+    groups = _with_slots(
+        select(
+            Entry.series,
+            Centre.country,
+            Centre.timezone,
+            TimetableSlot.session,
+            TimetableSlot.exam_date,
+            func.count(),
+            func.count(Entry.centre_id.distinct()),
+            func.min(TimetableSlot.duration_minutes),
+        )
+    )
+    stored = select(KeyTimeError)
+    if series is not None:
+        groups = groups.where(Entry.series == series)
+        stored = stored.where(KeyTimeError.series == series)
+    if scope_countries is not None:
+        groups = groups.where(Centre.country.in_(scope_countries))
+        stored = stored.where(KeyTimeError.country.in_(scope_countries))
+    groups = groups.group_by(
+        Entry.series,
+        Centre.country,
+        Centre.timezone,
+        TimetableSlot.session,
+        TimetableSlot.exam_date,
+    )
+    tables: dict[str, KeyTimeTable] = {}
+    wanted: dict[tuple, tuple[Problem, int, int]] = {}
+    for group_series, country, tz, session, day, entries, centres, minutes in db.session.execute(
+        groups
+    ):
+        table = tables.get(group_series)
+        if table is None:
+            table = tables[group_series] = KeyTimeTable.of_series(group_series)
+        found = problem_or_times(table, country, tz, session, day, timedelta(minutes=minutes))
+        if isinstance(found, Problem):
+            wanted[(found.kind, group_series, country, tz, session, day)] = (
+                found,
+                entries,
+                centres,
+            )
+    existing = {
+        (e.kind, e.series, e.country, e.timezone, e.session, e.exam_date): e
+        for e in db.session.scalars(stored)
+    }
+    fixed = [e.id for key, e in existing.items() if key not in wanted]
+    if fixed:
+        db.session.execute(delete(KeyTimeError).where(KeyTimeError.id.in_(fixed)))
+    new = 0
+    for key, (problem, entries, centres) in wanted.items():
+        components, examples = _held_up(*key[1:])
+        record = existing.get(key)
+        if record is None:
+            new += 1
+            record = KeyTimeError(
+                kind=key[0],
+                series=key[1],
+                country=key[2],
+                timezone=key[3],
+                session=key[4],
+                exam_date=key[5],
+                first_seen_at=utcnow(),
+            )
+            db.session.add(record)
+        record.key_time_id = problem.key_time_id
+        record.detail = problem.detail
+        record.entries, record.centres = entries, centres
+        record.components, record.example_centres = components, examples
+    db.session.flush()
+    return Refreshed(found=len(wanted), new=new, fixed=len(fixed))
+
+
+def _held_up(series: str, country: str, tz: str, session: str, day: date) -> tuple[str, str]:
+    """The components, and the first few centre numbers, of one problem's entries."""
+    where = (
+        Entry.series == series,
+        Centre.country == country,
+        Centre.timezone == tz,
+        TimetableSlot.session == session,
+        TimetableSlot.exam_date == day,
+    )
+
+    def joined(query):
+        return _with_slots(query).where(*where)
+
+    components = db.session.execute(
+        joined(select(Entry.syllabus, Entry.component).distinct())
+        .order_by(Entry.syllabus, Entry.component)
+        .limit(21)
+    ).all()
+    numbers = db.session.scalars(
+        joined(select(Centre.number).distinct()).order_by(Centre.number).limit(EXAMPLE_CENTRES)
+    ).all()
+    listed = ", ".join(f"{s}/{c}" for s, c in components[:20])
+    if len(components) > 20:
+        listed += ", …"
+    return listed, ", ".join(numbers)
+
+
+def open_key_time_errors() -> int:
+    return db.session.scalar(select(func.count()).select_from(KeyTimeError)) or 0
+
+
+def key_time_utc_on(row: KeyTime, session: str, day: date, timezone: str) -> datetime | Problem:
+    """A key time row's session on `day`, in UTC, for a centre on `timezone` (for the
+    UTC column of the Key Times page)."""
+    local = row.local(session)
+    if local is None:
+        return Problem("no-key-time", "")
+    try:
+        return exam_times(day, _hh_mm(local), timezone, timedelta(0)).key
+    except (NonexistentLocalTime, AmbiguousLocalTime) as error:
+        return Problem(
+            "nonexistent" if isinstance(error, NonexistentLocalTime) else "ambiguous", str(error)
+        )
+    except UnknownZone as error:
+        return Problem("unknown-zone", str(error))
