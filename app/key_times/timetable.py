@@ -1,0 +1,1 @@
+"""Key Times → Timetable: when each component is sat, uploaded from Excel."""
