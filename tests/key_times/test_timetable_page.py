@@ -184,7 +184,7 @@ def test_filters_with_htmx_answer_with_the_results_only(client, login_as, clock,
     _, whole = page_of(client, f"{URL}?series=2026-06")
     assert 'hx-get="/key-times/timetable"' in whole
     assert 'hx-target="#timetable-results"' in whole
-    assert 'hx-trigger="input changed delay:300ms, change, search"' in whole
+    assert 'hx-trigger="input changed delay:300ms, search"' in whole
     assert '<div id="timetable-results" aria-live="polite">' in whole
 
 

@@ -515,7 +515,7 @@ def test_changes_are_shown_then_applied_on_confirm(client, login_as, clock, stor
     assert "“new dates.xlsx”, for June 2026. Nothing has been changed yet." in page
     assert "change 1 stored component" in page and "add 1 component;" in page
     assert "leave 1 unchanged." in page
-    assert "1 component in the stored timetable is not in this file and was kept." in page
+    assert "1 component in the stored timetable is not in this file: it will be kept." in page
     assert "<li>Date: Tue 2 Jun 2026 → Wed 3 Jun 2026</li>" in page
     assert "<li>Session: AM → PM</li>" in page
     assert "<li>Duration: 1 h 30 min → 2 h</li>" in page

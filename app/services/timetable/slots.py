@@ -489,11 +489,18 @@ class Plan:
             )
         return f"{text} {self.kept_sentence()}".strip()
 
-    def kept_sentence(self) -> str:
+    def kept_sentence(self, done: bool = True) -> str:
+        """What happens to the stored components the file leaves out (nothing): said
+        of an applied upload, or (`done` False) of one still to be confirmed."""
         if not self.kept:
             return ""
         number = len(self.kept)
         verb = "is" if number == 1 else "are"
+        if not done:
+            return (
+                f"{count_of(number, 'component')} in the stored timetable {verb} not in this "
+                f"file: {'it' if number == 1 else 'they'} will be kept."
+            )
         was = "was" if number == 1 else "were"
         return (
             f"{count_of(number, 'component')} in the stored timetable {verb} not in this file "
