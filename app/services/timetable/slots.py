@@ -266,7 +266,7 @@ def _text_minutes(text: str) -> int:
     if clock := _HOURS_MINUTES.fullmatch(text):
         return int(clock[1]) * 60 + int(clock[2])
     worded = _WORDED.fullmatch(text)
-    if worded and (worded[1] or worded[2]) and not text.isdigit():
+    if worded and (worded[1] or worded[2]):
         return int(worded[1] or 0) * 60 + int(worded[2] or 0)
     raise CellProblem("not a duration: give minutes (90) or hours and minutes (1:30 or 1 h 30 min)")
 
