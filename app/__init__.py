@@ -21,6 +21,7 @@ from app.resources import bp as resources_bp
 from app.services import site
 from app.services.accounts import passwords
 from app.services.clock import utcnow
+from app.services.reports.dashboard import open_error_counts
 from app.web.access import guard_request
 from app.web.auditing import audit_requests
 from app.web.errors import register_error_handlers
@@ -160,7 +161,11 @@ def _register_web(app: Flask) -> None:
     def layout_context() -> dict:
         def main_menu():
             # Called by the template only where it shows the menu.
-            return menu_for(current_user.role if current_user.is_authenticated else None)
+            if not current_user.is_authenticated:
+                return []
+            if current_user.role != "admin":
+                return menu_for(current_user.role)
+            return menu_for("admin", open_error_counts(utcnow()).by_endpoint)
 
         def help_url():
             # The Help link, shown once a help document for the user's role exists.

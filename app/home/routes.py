@@ -1,9 +1,9 @@
-from flask import abort, render_template
+from flask import abort, current_app, render_template
 from flask_login import current_user
 
 from app.home import bp
 from app.services import clock, site
-from app.services.reports.dashboard import SIGN_IN_ACTIONS, admin_dashboard
+from app.services.reports.dashboard import SIGN_IN_ACTIONS, admin_dashboard, open_error_counts
 from app.web.access import SIGNED_IN, allow
 from app.web.uploads import send_stored
 
@@ -12,8 +12,14 @@ from app.web.uploads import send_stored
 @allow(*SIGNED_IN)
 def index():
     if current_user.role == "admin":
-        dashboard = admin_dashboard(now=clock.utcnow())
-        return render_template("home/admin.html", dashboard=dashboard, how=SIGN_IN_ACTIONS)
+        now = clock.utcnow()
+        return render_template(
+            "home/admin.html",
+            dashboard=admin_dashboard(now=now),
+            errors=open_error_counts(now),
+            endpoints=current_app.view_functions,
+            how=SIGN_IN_ACTIONS,
+        )
     if current_user.role == "tp":
         return render_template("home/tp.html")
     return render_template("home/centre.html", centre=current_user.centre)

@@ -23,6 +23,7 @@ from app.services.resources.catalogue import FieldErrors, Filters
 from app.services.transactions import begin_write, changes
 from app.web.access import allow
 from app.web.htmx import confirmation_page, render_page_or_fragment
+from app.web.paging import page_number
 from app.web.uploads import (
     incoming_files,
     resource_max_bytes,
@@ -51,10 +52,7 @@ def _filters() -> Filters:
 
 
 def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 100_000))
-    except ValueError:
-        return 1
+    return page_number(request.args.get("page"))
 
 
 @bp.route("/")

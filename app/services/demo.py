@@ -1,13 +1,14 @@
-"""Demo data for `make run` and for trying the portal: centres, staff and centre users."""
+"""Demo data for `make run` and for trying the portal: centres, staff, centre users, and a
+series's key times, timetable and entries."""
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 
 from app.extensions import db
-from app.models import Centre, User
+from app.models import Centre, Entry, KeyTime, TimetableSlot, User
 from app.models.user import new_session_token
 from app.services import geography
 from app.services.accounts import passwords
@@ -15,6 +16,7 @@ from app.services.accounts.pins import generate_pin
 from app.services.accounts.users import add_centre_user, create_activated_staff
 from app.services.clock import utcnow
 from app.services.text import search_key
+from app.services.timetable.checks import refresh_key_time_errors
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105  (printed for the demo; never in production)
 DEMO_ADMIN = "admin@example.com"
@@ -51,6 +53,36 @@ DEMO_CENTRES = (
     ("BR702", "Escola Internacional São Paulo", "BR", "São Paulo", "America/Sao_Paulo", 2),
 )
 DELETED_CENTRES = {"GB199"}
+
+
+# A series in the future, with key times for most demo countries (none for Brazil,
+# so Key Time Errors shows something), a timetable and entries for every live centre.
+DEMO_SERIES = "2027-06"
+# country, time zone ("" = whole country), AM, PM, published AM GMT
+DEMO_KEY_TIMES = (
+    ("GB", "", "09:00", "13:30", "08:00"),
+    ("ES", "", "09:00", "13:30", None),
+    ("EG", "", "09:00", "13:30", None),
+    ("NG", "", "09:00", "13:30", None),
+    ("IN", "", "10:30", "14:30", "05:00"),
+    ("PK", "", "10:00", "14:00", None),
+    ("AE", "", "09:00", "13:30", None),
+    ("MU", "", "09:00", "13:30", None),
+    ("SG", "", "08:00", "13:00", None),
+    ("CN", "", "08:00", "13:00", None),
+    ("JP", "", "08:00", "13:00", None),
+    ("NZ", "", "08:30", "13:00", None),
+    ("US", "America/New_York", "08:00", "12:30", None),
+    ("US", "America/Chicago", "08:00", "12:30", None),
+    ("AR", "", "08:00", "12:30", None),
+)
+# syllabus, component, date, session, minutes, zones
+DEMO_TIMETABLE = (
+    ("0580", "22", date(2027, 5, 4), "AM", 90, ""),
+    ("0580", "42", date(2027, 5, 11), "PM", 150, ""),
+    ("0500", "12", date(2027, 5, 6), "AM", 120, ""),
+    ("9093", "12", date(2027, 5, 13), "AM", 75, "45"),
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +128,50 @@ def seed_demo() -> list[DemoSignIn]:
         if _user(head) is None:
             add_centre_user(centre, head)
     db.session.flush()
+    _seed_timetable()
     return demo_sign_ins()
+
+
+def _seed_timetable() -> None:
+    """The demo series' key times, timetable and entries, if it has none yet."""
+    if db.session.scalar(select(TimetableSlot.id).where(TimetableSlot.series == DEMO_SERIES)):
+        return
+    for country, timezone, am, pm, am_gmt in DEMO_KEY_TIMES:
+        db.session.add(
+            KeyTime(
+                series=DEMO_SERIES, country=country, timezone=timezone, am=am, pm=pm, am_gmt=am_gmt
+            )
+        )
+    for syllabus, component, day, session, minutes, zones in DEMO_TIMETABLE:
+        db.session.add(
+            TimetableSlot(
+                series=DEMO_SERIES,
+                syllabus=syllabus,
+                component=component,
+                exam_date=day,
+                session=session,
+                duration_minutes=minutes,
+                zones=zones,
+            )
+        )
+    live = db.session.scalars(
+        select(Centre).where(
+            Centre.deleted_at.is_(None), Centre.number.in_([c[0] for c in DEMO_CENTRES])
+        )
+    )
+    for centre in live:
+        for syllabus, component, *_rest, zones in DEMO_TIMETABLE:
+            if not zones or str(centre.zone) in zones:
+                db.session.add(
+                    Entry(
+                        series=DEMO_SERIES,
+                        centre_id=centre.id,
+                        syllabus=syllabus,
+                        component=component,
+                    )
+                )
+    db.session.flush()
+    refresh_key_time_errors(DEMO_SERIES)
 
 
 def demo_sign_ins() -> list[DemoSignIn]:

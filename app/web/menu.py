@@ -58,7 +58,14 @@ MENU: tuple[Section, ...] = (
             Page("Event Logs", "reports.events", ADMIN),
         ),
     ),
-    Section("Key Times", (Page("Key Times", "key_times.index", ADMIN),)),
+    Section(
+        "Key Times",
+        (
+            Page("Key Times", "key_times.index", ADMIN),
+            Page("Timetable", "key_times.timetable", ADMIN),
+            Page("Upload Entries", "key_times.entries_upload", ADMIN),
+        ),
+    ),
     Section(
         "Errors",
         (
@@ -75,26 +82,34 @@ class MenuItem:
     title: str
     url: str | None  # a section with one page links straight to it
     current: bool
-    pages: tuple[tuple[str, str, bool], ...]  # (title, url, current)
+    pages: tuple[tuple[str, str, bool, int], ...]  # (title, url, current, open count)
+    count: int = 0  # the open counts of its pages, added up
 
 
-def menu_for(role: str | None) -> list[MenuItem]:
-    """The sections and pages this role may see, with the current page marked."""
+def menu_for(role: str | None, counts: dict[str, int] | None = None) -> list[MenuItem]:
+    """The sections and pages this role may see, with the current page marked, and
+    beside a page the number of open items it lists (`counts`: endpoint → number)."""
     if role is None:
         return []
-
+    counts = counts or {}
     items = []
     for section in MENU:
         pages = tuple(
-            (page.title, url_for(page.endpoint), request.endpoint == page.endpoint)
+            (
+                page.title,
+                url_for(page.endpoint),
+                request.endpoint == page.endpoint,
+                counts.get(page.endpoint, 0),
+            )
             for page in section.pages
             if role in page.roles and page.endpoint in current_app.view_functions
         )
         if not pages:
             continue
-        current = any(is_current for _, _, is_current in pages)
+        current = any(page[2] for page in pages)
+        total = sum(page[3] for page in pages)
         if len(section.pages) == 1:
-            items.append(MenuItem(section.title, pages[0][1], current, ()))
+            items.append(MenuItem(section.title, pages[0][1], current, (), total))
         else:
-            items.append(MenuItem(section.title, None, current, pages))
+            items.append(MenuItem(section.title, None, current, pages, total))
     return items

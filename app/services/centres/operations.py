@@ -10,6 +10,7 @@ from app.services.audit import record_event, refuse_stale_edit
 from app.services.centres.rules import RuleError
 from app.services.clock import utcnow
 from app.services.text import fold
+from app.services.timetable import followups
 from app.services.transactions import on_clash
 
 SEARCH_LIMIT = 50
@@ -97,6 +98,10 @@ def _refuse_taken_number(number: str, centre: Centre | None = None) -> None:
         raise CentreNumberTaken(f"Centre number {number} is already used by {other.name}{deleted}.")
 
 
+# What entries and key times depend on: a change to one is followed up.
+CLOCK_FIELDS = frozenset({"number", "country", "timezone", "zone"})
+
+
 def create_centre(details: CentreDetails) -> Centre:
     _refuse_taken_number(details.number)
     centre = Centre(**_as_dict(details))
@@ -105,6 +110,7 @@ def create_centre(details: CentreDetails) -> Centre:
     record_event(
         "centre.created", subject=centre, details={"number": centre.number, **_as_dict(details)}
     )
+    followups.centres_changed([centre.country])
     return centre
 
 
@@ -122,6 +128,8 @@ def update_centre(centre: Centre, details: CentreDetails) -> dict[str, list]:
         record_event(
             "centre.updated", subject=centre, details={"number": centre.number, "changes": changes}
         )
+    if changes.keys() & CLOCK_FIELDS:
+        followups.centres_changed({centre.country, *changes.get("country", ())})
     return changes
 
 
@@ -145,6 +153,7 @@ def soft_delete_centre(centre: Centre) -> None:
     centre.deleted_at = utcnow()
     db.session.flush()
     record_event("centre.deleted", subject=centre, details={"number": centre.number})
+    followups.centres_changed([centre.country])
 
 
 def restore_centre(centre: Centre) -> None:
@@ -153,6 +162,7 @@ def restore_centre(centre: Centre) -> None:
     centre.deleted_at = None
     db.session.flush()
     record_event("centre.restored", subject=centre, details={"number": centre.number})
+    followups.centres_changed([centre.country])
 
 
 def users_of_centre(centre: Centre) -> list[User]:

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Centre, Event, User
+from app.models import Centre, EntryError, Event, KeyTimeError, OutboxMessage, ServerError, User
 
 RECENT = timedelta(hours=24)
+# Server errors count as open on the Other Errors page for a week after they happen.
+SERVER_ERRORS_SHOWN_FOR = timedelta(days=7)
 # Every way a session starts: the sign-in page, and the activation and reset
 # links, which sign the user in with the password they have just chosen.
 SIGN_IN_ACTIONS = {
@@ -57,4 +59,39 @@ def admin_dashboard(*, now: datetime, recent_limit: int = 10) -> AdminDashboard:
         recent_sign_ins=list(
             db.session.scalars(sign_ins.order_by(Event.at.desc()).limit(recent_limit))
         ),
+    )
+
+
+@dataclass(frozen=True)
+class ErrorCounts:
+    other: int  # emails that failed for good, and server errors in the last week
+    entries: int  # open Entry Errors
+    key_times: int  # Key Time Errors (each one a place, session and date held up)
+
+    @property
+    def by_endpoint(self) -> dict[str, int]:
+        return {
+            "errors.other": self.other,
+            "errors.entries": self.entries,
+            "errors.key_times": self.key_times,
+        }
+
+
+def open_error_counts(now: datetime) -> ErrorCounts:
+    """What each Errors page has open, for the menu and Home: three indexed counts."""
+    return ErrorCounts(
+        other=db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
+        )
+        + db.session.scalar(
+            select(func.count())
+            .select_from(ServerError)
+            .where(ServerError.at >= now - SERVER_ERRORS_SHOWN_FOR)
+        ),
+        entries=db.session.scalar(
+            select(func.count())
+            .select_from(EntryError)
+            .where(EntryError.resolved_at.is_(None), EntryError.dismissed_at.is_(None))
+        ),
+        key_times=db.session.scalar(select(func.count()).select_from(KeyTimeError)),
     )

@@ -42,6 +42,7 @@ from app.services.centres.upload.reconcile import (
 )
 from app.services.clock import utcnow
 from app.services.text import search_key
+from app.services.timetable import followups
 from app.services.transactions import (
     lock_centre_imports,
     read_only_connection,
@@ -210,6 +211,8 @@ def _apply(run: ImportRun, plan: Plan, sheet_name: str) -> None:
     db.session.add(run)
     db.session.flush()  # the run's id, for the Events of its changes
     run.new_user_ids = apply_plan(plan, run.id)
+    if plan.new_centres:  # they may be centres that entries named
+        followups.centres_changed({centre.country for centre in plan.new_centres})
     run.status = "applied"
     run.created_centres = len(plan.new_centres)
     run.created_users = len(plan.new_users)
