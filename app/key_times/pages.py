@@ -445,9 +445,12 @@ def _copied_message(plan: service.CopyPlan) -> str:
         f"Copied {rows:,} row{'s' if rows != 1 else ''} of key times from "
         f"{series_label(plan.source)} to {series_label(plan.target)}."
     )
-    if plan.kept:
-        message += f" {len(plan.kept):,} countr{'ies' if len(plan.kept) != 1 else 'y'} with key "
-        message += "times already were left as they were."
+    if len(plan.kept) == 1:
+        message += " 1 country that already had key times was left as it was."
+    elif plan.kept:
+        message += (
+            f" {len(plan.kept):,} countries that already had key times were left as they were."
+        )
     return message
 
 

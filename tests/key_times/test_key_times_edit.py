@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from tests.key_times.key_time_fixtures import (  # noqa: F401
+from tests.key_times.key_time_fixtures import (
     HTMX,
     JUNE,
     add_key_time,
@@ -18,6 +18,9 @@ from tests.key_times.key_time_fixtures import (  # noqa: F401
     stored,
     text_of,
 )
+
+# The fixtures these tests use (imported, so that pytest finds them here).
+__all__ = ["admin", "csrf"]
 
 EDIT = "/key-times/2026-06/GB/edit"
 
@@ -132,7 +135,9 @@ def test_control_characters_are_refused(client, admin, csrf, db):
     add_key_time(db, "GB", am="09:00")
     response = client.post(EDIT, data=form(csrf, am="09:00\x00"))
     assert response.status_code == 422
-    assert "AM local time contains an invisible control character (U+0000)" in response.get_data(as_text=True)
+    assert "AM local time contains an invisible control character (U+0000)" in response.get_data(
+        as_text=True
+    )
 
 
 def test_a_stale_form_is_refused_with_the_conflict(client, admin, csrf, db):
