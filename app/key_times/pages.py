@@ -1,6 +1,7 @@
 """Key Times: the key times page (edit in place, copy from series, upload), the timetable."""
 
 import re
+from contextlib import suppress
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -63,7 +64,10 @@ def _default_series() -> str:
 def _series_options(*also: str) -> list[tuple[str, str]]:
     """series_choices, and every series that has key times (and `also`)."""
     values = {value for value, _ in series_choices(_today())}
-    values |= set(service.series_with_key_times()) | {s for s in also if s}
+    values |= set(service.series_with_key_times())
+    for value in also:
+        with suppress(DomainError):  # a bad value is explained beside its field
+            values.add(clean_series(value))
     return [(value, series_label(value)) for value in sorted(values)]
 
 

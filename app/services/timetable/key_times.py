@@ -684,34 +684,35 @@ def _blank(value) -> bool:
 
 
 def _read_row(row: int, raw: dict, problems: list[RowProblem]) -> FileRow | None:
-    """One row, cleaned; its problems added to `problems` (every cell is checked)."""
+    """One row, cleaned, or None; its problems added to `problems`. Every cell is
+    checked, but a formula's: that is a problem of its own already."""
+    formulas = {p.column for p in problems}
     start = len(problems)
-    country_text = cell_text(raw["country"], row, "Country", problems)
-    country = None
-    try:
-        country = find_country(country_text)
-    except KeyTimeRuleError as error:
-        problems.append(RowProblem(row, "Country", country_text[:100], _reason(error)))
-    zone_text = cell_text(raw["timezone"], row, "Time Zone", problems)
-    timezone = ""
-    if country is not None:
+
+    def checked(name: str, clean, *args):
+        title = TITLES[name]
+        if title in formulas:
+            return None
+        text = cell_text(raw[name], row, title, problems)
         try:
-            timezone = clean_place_timezone(zone_text, country)
+            return clean(text, *args)
         except KeyTimeRuleError as error:
-            problems.append(RowProblem(row, "Time Zone", zone_text[:100], _reason(error)))
-    session_text = cell_text(raw["session"], row, "Session", problems)
-    session = None
-    try:
-        session = clean_session(session_text)
-    except KeyTimeRuleError as error:
-        problems.append(RowProblem(row, "Session", session_text[:100], _reason(error)))
-    if _blank(raw["local"]):
-        problems.append(RowProblem(row, "Key Time", "", "blank: enter the local time (HH:MM)"))
-        local = None
-    else:
-        local = _time_cell(raw["local"], row, "Key Time", problems)
-    gmt = _time_cell(raw["gmt"], row, "GMT", problems) if raw["gmt"] is not None else None
-    if len(problems) > start or country is None or session is None or local is None:
+            problems.append(RowProblem(row, title, text[:100], _reason(error)))
+            return None
+
+    country = checked("country", find_country)
+    timezone = checked("timezone", clean_place_timezone, country) if country else ""
+    session = checked("session", clean_session)
+    local = None
+    if "Key Time" not in formulas:
+        if _blank(raw["local"]):
+            problems.append(RowProblem(row, "Key Time", "", "blank: enter the local time (HH:MM)"))
+        else:
+            local = _time_cell(raw["local"], row, "Key Time", problems)
+    gmt = None
+    if raw["gmt"] is not None and "GMT" not in formulas:
+        gmt = _time_cell(raw["gmt"], row, "GMT", problems)
+    if len(problems) > start or None in (country, timezone, session, local):
         return None
     return FileRow(row, country, timezone, session, local, gmt)
 
