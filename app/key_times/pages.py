@@ -268,9 +268,16 @@ def save_row(series: str, country: str):
         except DomainError as error:
             form.am.errors = [*form.am.errors, str(error)]
         else:
+            # An anchor of its own: the form posted to "...#edit-errors", which a
+            # redirect without one would keep.
             return fragment_or_redirect(
                 "key_times/_key_time_row.html",
-                url_for(".index", series=series, on=day.isoformat()),
+                url_for(
+                    ".index",
+                    series=series,
+                    on=day.isoformat(),
+                    _anchor=service.dom_id(country, timezone),
+                ),
                 _saved_message(place, saved),
                 focus=True,
                 **_row_context(series, day, country, timezone),
@@ -382,8 +389,15 @@ def add_row():
         else:
             place = service.place_name(country, timezone)
             flash(f"Row added for {place}. Enter its key times below.", "success")
+            # The form posted to "...#add-errors": a redirect keeps that unless given its own.
             return redirect(
-                url_for(".edit_row", series=series, country=country, timezone=timezone or None)
+                url_for(
+                    ".edit_row",
+                    series=series,
+                    country=country,
+                    timezone=timezone or None,
+                    _anchor="main",
+                )
             )
     try:
         series = clean_series(form.series.data)

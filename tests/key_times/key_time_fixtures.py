@@ -18,6 +18,13 @@ HTMX = {"HX-Request": "true"}
 HEADER = ("Country", "Time Zone", "Session", "Key Time", "GMT")
 
 
+@pytest.fixture(autouse=True)
+def temporary_instance_folder(app, monkeypatch, tmp_path):
+    """Uploads waiting for Confirm are kept under the instance folder: a temporary one.
+    (Autouse in every module that imports it.)"""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+
+
 @pytest.fixture
 def admin(client, login_as, clock):
     """The client signed in as an admin, on 1 June 2026 (the clock stopped)."""

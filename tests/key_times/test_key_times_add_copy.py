@@ -26,7 +26,9 @@ def test_add_a_zone_row_then_set_its_times(client, admin, csrf, db, make_centre)
     make_centre(country="US", timezone="America/Chicago")
     response = add(client, csrf, "US", "America/Chicago")
     assert response.status_code == 302
-    assert response.headers["Location"] == ("/key-times/2026-06/US/edit?timezone=America/Chicago")
+    assert (
+        response.headers["Location"] == "/key-times/2026-06/US/edit?timezone=America/Chicago#main"
+    )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Row added for United States, America/Chicago. Enter its key times below." in page
     assert stored(db) == {("US", "America/Chicago"): (None,) * 6}

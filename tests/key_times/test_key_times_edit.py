@@ -74,7 +74,7 @@ def test_save_without_javascript_redirects_with_a_message(client, admin, csrf, d
     add_key_time(db, "GB", am="09:00")
     response = client.post(EDIT, data=form(csrf, am="9:30", pm="14:00"))
     assert response.status_code == 302
-    assert response.headers["Location"] == "/key-times/?series=2026-06&on=2026-06-02"
+    assert response.headers["Location"] == "/key-times/?series=2026-06&on=2026-06-02#key-time-GB"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Key times for Britain (UK) saved." in page
     assert "09:30 local 08:30 UTC" in text_of(row_html(page, "key-time-GB"))

@@ -22,13 +22,14 @@ from tests.key_times.key_time_fixtures import (
     events,
     key_time_errors,
     stored,
+    temporary_instance_folder,
     text_of,
     upload,
     workbook,
 )
 
 # The fixtures these tests use (imported, so that pytest finds them here).
-__all__ = ["admin"]
+__all__ = ["admin", "temporary_instance_folder"]
 
 ROWS = [
     ("GB", "", "AM", "09:00", "08:00"),
