@@ -95,3 +95,23 @@ def test_without_javascript_the_row_is_edited_on_its_own_page(
     am = page.locator("#key-time-GB").get_by_role("cell").nth(2)
     expect(am.locator(".utc")).to_have_text("09:00 UTC")
     expect(am).to_contain_text("Published 09:00 GMT")
+
+
+def test_add_a_zone_row_the_zones_following_the_country(page, sign_in, make_user, db):
+    add_key_time(db, "GB", am="09:00")
+    sign_in(make_user("admin").email)
+    page.goto(PAGE)
+    form = page.get_by_role("region", name="Add a row")
+    zones = form.get_by_label("Time zone")
+    expect(zones.locator("option", has_text="Europe/London")).to_have_count(1)  # every zone
+    form.get_by_label("Country").select_option("US")
+    # htmx swaps in the United States' zones only.
+    expect(zones.locator("option", has_text="Europe/London")).to_have_count(0)
+    form.get_by_label("Time zone").select_option("America/Chicago")
+    form.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Edit key times for United States, America/Chicago, June 2026"
+    )
+    expect(page.get_by_role("status").first).to_have_text(
+        "Row added for United States, America/Chicago. Enter its key times below."
+    )
