@@ -47,7 +47,7 @@ def test_countries_with_centres_but_no_row_are_listed(client, admin, make_centre
     make_centre(country="IT", timezone="Europe/Rome", deleted_at=datetime(2026, 5, 1, tzinfo=UTC))
     page = client.get("/key-times/?series=2026-06").get_data(as_text=True)
     france = text_of(row_html(page, "key-time-FR"))
-    assert france.startswith("France (FR) Whole country 2 — Not set — Not set — Not set")
+    assert france.startswith("France (FR) Whole country 2 — — —")
     assert "Set key times" in france
     assert "Germany (DE)" in page
     assert 'id="key-time-IT"' not in page  # its only centre is deleted
