@@ -20,7 +20,13 @@ from app.key_times.forms import (
 from app.services.clock import utcnow
 from app.services.errors import DomainError, EditConflict
 from app.services.geography import countries, zones_for
-from app.services.resources.naming import clean_series, series_choices, series_label
+from app.services.resources.naming import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    clean_series,
+    series_choices,
+    series_label,
+)
 from app.services.spreadsheets.pending import PENDING_HOURS, PendingFiles
 from app.services.spreadsheets.reading import MAX_FILE_BYTES, FileProblem
 from app.services.timetable import key_times as service
@@ -91,18 +97,29 @@ def _place_or_404(country: str) -> tuple[str, str]:
     return country, timezone
 
 
-def _parse_day(raw: str | None) -> date | None:
+def _parse_day(raw: str | None) -> date:
+    """A date written YYYY-MM-DD, in the years the portal's series cover; ValueError
+    (saying what is wrong) otherwise."""
     text = (raw or "").strip()
-    if not _DATE.fullmatch(text):
-        return None
+    shown = text[:20]
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text) if _DATE.fullmatch(text) else None
     except ValueError:
-        return None
+        day = None
+    if day is None:
+        raise ValueError(f"“{shown}” is not a date: write it as YYYY-MM-DD, e.g. 2026-06-02.")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(
+            f"“{shown}” is outside the years the portal covers ({FIRST_YEAR} to {LAST_YEAR})."
+        )
+    return day
 
 
 def _day_or_default(raw: str | None, series: str) -> date:
-    return _parse_day(raw) or service.default_day(series)
+    try:
+        return _parse_day(raw)
+    except ValueError:
+        return service.default_day(series)
 
 
 def _row_urls(series: str, country: str, timezone: str, day: date) -> dict:
@@ -169,19 +186,10 @@ def index():
     day = service.default_day(series)
     raw_day = request.args.get("on", "").strip()
     if raw_day:
-        parsed = _parse_day(raw_day)
-        if parsed is None:
-            shown = raw_day[:20]
-            errors.append(
-                (
-                    "on",
-                    "Show UTC on",
-                    f"“{shown}” is not a date: write it as YYYY-MM-DD, e.g. 2026-06-02. "
-                    f"Showing UTC on {day:%d %B %Y}.",
-                )
-            )
-        else:
-            day = parsed
+        try:
+            day = _parse_day(raw_day)
+        except ValueError as error:
+            errors.append(("on", "Show UTC on", f"{error} Showing UTC on {day:%d %B %Y}."))
     return _page(series, day, 400 if errors else 200, chooser_errors=errors)
 
 

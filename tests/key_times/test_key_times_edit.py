@@ -297,3 +297,21 @@ def test_key_time_errors_follow_the_edits(client, admin, csrf, db, make_centre):
         data={"csrf_token": csrf, "version": 3, "on": "2026-06-02"},
     )
     assert key_time_errors(db) == [("no-key-time", "GB", "AM")]
+
+
+def test_deleting_a_row_that_a_key_time_error_points_at(client, admin, csrf, db, make_centre):
+    from app.services.timetable.checks import refresh_key_time_errors
+
+    centre = make_centre()
+    add_slot(db, day=date(2026, 6, 2), session="AM")
+    enter(db, centre)
+    add_key_time(db, "GB", am="09:00", am_gmt="09:00")
+    refresh_key_time_errors()
+    db.session.commit()
+    assert key_time_errors(db) == [("gmt-disagrees", "GB", "AM")]
+    response = client.post(
+        "/key-times/2026-06/GB/delete",
+        data={"csrf_token": csrf, "version": 1, "on": "2026-06-02"},
+    )
+    assert response.status_code == 302
+    assert key_time_errors(db) == [("no-key-time", "GB", "AM")]

@@ -171,6 +171,11 @@ def test_bad_query_values_are_explained(client, admin):
         in text
     )
     assert "“2026-02-30” is not a date: write it as YYYY-MM-DD, e.g. 2026-06-02." in text
+    response = client.get("/key-times/?series=2026-06&on=9999-12-31")
+    assert response.status_code == 400
+    assert "“9999-12-31” is outside the years the portal covers (2000 to 2099)." in text_of(
+        response.get_data(as_text=True)
+    )
     response = client.get("/key-times/?series=June%202027&on=junk")
     assert response.status_code == 400
     assert "Key times for June 2027" in text_of(response.get_data(as_text=True))
