@@ -48,7 +48,7 @@ def test_a_row_that_exists_is_a_clear_error(client, admin, csrf, db):
     text = text_of(response.get_data(as_text=True))
     assert "No row was added." in text
     assert (
-        "The key times for Britain (UK) in June 2026 are already on the page: edit that row "
+        "The key time row for Britain (UK) in June 2026 is already on the page: edit that row "
         "instead."
     ) in text
     assert stored(db)[("GB", "")][0] == "09:00"

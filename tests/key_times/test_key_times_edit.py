@@ -148,7 +148,7 @@ def test_a_stale_form_is_refused_with_the_conflict(client, admin, csrf, db):
     assert response.status_code == 409
     text = text_of(html)
     assert (
-        f"The key times for Britain (UK) in June 2026 was changed by {admin.email} at 01 Jun "
+        f"The key time row for Britain (UK) in June 2026 was changed by {admin.email} at 01 Jun "
         "2026 08:00 UTC since you opened it, so your changes were not saved."
     ) in text
     assert "AM local time 10:00 09:30" in text  # where the form differs from the saved row
@@ -166,7 +166,7 @@ def test_a_row_deleted_meanwhile(client, admin, csrf, db):
     db.session.commit()
     response = client.post(EDIT, data=form(csrf, am="10:00"), headers=HTMX)
     assert response.status_code == 422
-    assert "The key times for Britain (UK) in June 2026 were deleted since you opened them" in (
+    assert "The key time row for Britain (UK) in June 2026 was deleted since you opened it" in (
         response.get_data(as_text=True)
     )
     assert stored(db) == {}

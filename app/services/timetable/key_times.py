@@ -371,7 +371,7 @@ def table_row(series: str, day: date, country: str, timezone: str) -> TableRow |
 
 
 def _what(series: str, country: str, timezone: str) -> str:
-    return f"The key times for {place_name(country, timezone)} in {series_label(series)}"
+    return f"The key time row for {place_name(country, timezone)} in {series_label(series)}"
 
 
 def _about(row: KeyTime) -> dict:
@@ -410,7 +410,7 @@ def save_key_time(
     if row is None:
         if read_version != 0:
             raise KeyTimeGone(
-                f"{what} were deleted since you opened them, so your changes were not saved. "
+                f"{what} was deleted since you opened it, so your changes were not saved. "
                 "Add the row again if it is needed."
             )
         row = KeyTime(series=series, country=country, timezone=timezone)
@@ -443,7 +443,7 @@ def add_key_time(series: str, country: str, timezone: str) -> KeyTime:
     """A new row for a country (or one of its zones) in a series, its times blank."""
     if key_time_of(series, country, timezone) is not None:
         raise KeyTimeRuleError(
-            f"{_what(series, country, timezone)} are already on the page: edit that row instead."
+            f"{_what(series, country, timezone)} is already on the page: edit that row instead."
         )
     row = KeyTime(series=series, country=country, timezone=timezone)
     db.session.add(row)
