@@ -119,7 +119,11 @@ def entries_confirm(token: str):
     waiting = _pending().find(PENDING_KIND, token, current_user.id)
     if waiting is None:
         return _upload_page(status=410, busy=NOT_WAITING)
-    series = waiting.about.get("series", "")
+    try:
+        series = clean_series(waiting.about.get("series", ""))
+    except MetadataError:
+        _pending().discard(token)
+        return _upload_page(status=410, busy=NOT_WAITING)
     confirmed = request.form.get("plan", "")
     return _upload(waiting.content, waiting.file_name, series, token, confirmed)
 

@@ -184,3 +184,12 @@ def test_an_empty_list_says_so(client, login_as):
     assert "There are no open Entry Errors" in page
     page = client.get("/errors/entries?show=closed").get_data(as_text=True)
     assert "No Entry Error has been dismissed or resolved yet." in page
+
+
+def test_dismissing_an_error_that_does_not_exist_is_404(client, login_as):
+    login_as("admin")
+    response = client.post(
+        "/errors/entries/999/dismiss",
+        data={"csrf_token": csrf_token_of(client, "/"), "reason": "x", "confirmed": "yes"},
+    )
+    assert response.status_code == 404

@@ -106,3 +106,11 @@ def test_too_many_rows_reject_the_file(monkeypatch):
     monkeypatch.setattr(service, "MAX_ROWS", 3)
     with pytest.raises(FileProblem, match="more than 3 rows of entries"):
         read_entries(workbook([("GB1", 580, c) for c in range(11, 16)]))
+
+
+def test_control_characters_in_a_bad_cell_are_not_kept():
+    [error] = read_entries(workbook([("GB1", "05\t80", 22)])).errors
+    assert error.syllabus == "05 80"
+    assert (
+        error.detail == "Column “Syllabus”: “05 80” is not a syllabus code (4 digits, e.g. 0580)."
+    )

@@ -282,6 +282,10 @@ def test_late_entries_and_withdrawals_after_the_window_opened(
     late = db.session.scalars(select(EntryError).where(EntryError.kind == "late-withdrawal")).one()
     kept = db.session.scalars(select(Entry).where(Entry.component == "22")).one()
     assert late.entry_id == kept.id and kept.withdrawn_at is None
+    # A later file that lists the entry again resolves the late withdrawal.
+    report(client, upload(client, workbook([("GB1", 580, 22), ("GB1", 580, 42)])))
+    assert open_errors(db) == [("late-entry", 3, "GB1", "0580", "42")]
+    assert db.session.get(EntryError, late.id).resolved_at is not None
 
 
 def test_the_window_follows_the_configured_days(

@@ -44,7 +44,7 @@ from app.services.spreadsheets.reading import (
     find_header,
     read_sheet,
 )
-from app.services.timetable.checks import KeyTimeTable, problem_or_times
+from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times
 from app.services.transactions import begin_write, release_transaction
 
 # How long before an exam's key time its release window opens, when the route does
@@ -139,6 +139,8 @@ def _cell(value, title: str) -> tuple[str, str]:
     """The cell as trimmed text, and a problem ("" if none) as the shared reader sees it."""
     problems: list[RowProblem] = []
     shown = cell_text(value, 0, title, problems)
+    if not shown.isprintable():  # tabs, line breaks: shown as spaces, never stored
+        shown = "".join(ch if ch.isprintable() else " " for ch in shown)
     if problems:
         problem = problems[0]
         if problem.value.startswith("#"):
@@ -364,9 +366,8 @@ class Windows:
                 slot.exam_date,
                 timedelta(minutes=slot.minutes),
             )
-            opens = getattr(found, "key", None)  # a Problem has no key time
-            if opens is not None:
-                opens -= self.lead
+            # A Key Time Error: when the window opens cannot be said, so it is closed.
+            opens = None if isinstance(found, Problem) else found.key - self.lead
             self._opens[key] = opens
         return opens if opens is not None and opens <= self.now else None
 
