@@ -8,13 +8,16 @@ never stale. Each is scoped to what changed, so one edit costs one small query.
 from collections.abc import Iterable
 
 from app.services.timetable.checks import refresh_key_time_errors
+from app.services.timetable.entries import recheck_entry_errors
 
 
 def key_times_changed(series: str, countries: Iterable[str]) -> None:
+    recheck_entry_errors(series=series)
     refresh_key_time_errors(series, countries)
 
 
 def timetable_changed(series: str) -> None:
+    recheck_entry_errors(series=series)
     refresh_key_time_errors(series)
 
 
@@ -24,4 +27,5 @@ def entries_changed(series: str) -> None:
 
 def centres_changed(countries: Iterable[str] | None = None) -> None:
     """Centres were added, edited, deleted or restored in `countries` (None: any)."""
+    recheck_entry_errors()
     refresh_key_time_errors(None, countries)

@@ -1,0 +1,185 @@
+"""Entry Errors are checked again when centres, key times or the timetable change: a
+row whose cause is fixed is entered, and its error resolved."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Entry, EntryError, Event, TimetableSlot
+from app.services.centres.operations import CentreDetails, create_centre, restore_centre
+from app.services.clock import utcnow
+from app.services.timetable import followups
+from app.services.timetable.entries import (
+    dismiss_entry_error,
+    open_entry_errors,
+    recheck_entry_errors,
+    upload_entries,
+)
+from tests.key_times.entries_fixtures import (
+    SERIES,
+    entries,
+    key_time_fixture,  # noqa: F401
+    open_errors,
+    slot_fixture,  # noqa: F401
+    workbook,
+)
+
+
+def uploaded(db, rows):
+    db.session.rollback()
+    result = upload_entries(workbook(rows), "entries.xlsx", SERIES, actor_id=None)
+    db.session.commit()
+    return result
+
+
+def resolutions(db) -> list[tuple[str, str]]:
+    db.session.rollback()
+    rows = db.session.execute(
+        select(EntryError.kind, EntryError.resolution)
+        .where(EntryError.resolved_at.is_not(None))
+        .order_by(EntryError.id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def gb(number: str, zone: int = 3) -> CentreDetails:
+    return CentreDetails(number, f"Centre {number}", "GB", "Cambridge", "Europe/London", zone)
+
+
+def test_creating_the_missing_centre_enters_its_rows(db, slot, clock):
+    slot("0580", "22")
+    uploaded(db, [("GB7", 580, 22)])
+    assert open_errors(db) == [("unknown-centre", 2, "GB7", "0580", "22")]
+    assert open_entry_errors() == 1
+    create_centre(gb("GB7"))
+    followups.centres_changed(["GB"])
+    db.session.commit()
+    assert entries(db) == {("GB7", "0580", "22")}
+    assert open_errors(db) == [] and open_entry_errors() == 0
+    assert resolutions(db) == [("unknown-centre", "Entered on 1 June 2026: the centre was added.")]
+    entry = db.session.scalars(select(Entry)).one()
+    error = db.session.scalars(select(EntryError)).one()
+    assert entry.upload_id == error.upload_id and entry.entered_at == clock.now
+    event = db.session.scalars(select(Event).where(Event.action == "entry_errors.rechecked")).one()
+    assert event.details["entered"] == 1
+    assert event.details["entries"] == [{"series": SERIES, "centre": "GB7", "component": "0580/22"}]
+
+
+def test_restoring_a_deleted_centre_enters_its_rows(db, slot, make_centre):
+    slot("0580", "22")
+    centre = make_centre(number="GB7", deleted_at=utcnow())
+    uploaded(db, [("GB7", 580, 22)])
+    assert open_errors(db) == [("deleted-centre", 2, "GB7", "0580", "22")]
+    restore_centre(db.session.get(type(centre), centre.id))
+    followups.centres_changed(["GB"])
+    db.session.commit()
+    assert entries(db) == {("GB7", "0580", "22")}
+    assert resolutions(db)[0][1].endswith(": the centre was restored.")
+
+
+def test_the_timetable_corrected_enters_the_row_or_says_what_stops_it_now(
+    db, slot, make_centre, clock
+):
+    centre = make_centre(number="GB7", zone=3)
+    uploaded(db, [("GB7", 580, 22)])
+    assert open_errors(db) == [("not-timetabled", 2, "GB7", "0580", "22")]
+    added = slot("0580", "22", zones="45")
+    followups.timetable_changed(SERIES)
+    db.session.commit()
+    assert open_errors(db) == [("wrong-zone", 2, "GB7", "0580", "22")]
+    error = db.session.scalars(select(EntryError)).one()
+    assert error.detail == "Centre GB7 is in zone 3; 0580/22 is sat in zones 4, 5."
+    assert entries(db) == set()
+    # The centre moves to zone 4.
+    db.session.get(type(centre), centre.id).zone = 4
+    followups.centres_changed(["GB"])
+    db.session.commit()
+    assert entries(db) == {("GB7", "0580", "22")}
+    assert resolutions(db) == [
+        (
+            "wrong-zone",
+            "Entered on 1 June 2026: the centre's zone is now among the component's zones.",
+        )
+    ]
+    assert added.id
+
+
+def test_a_late_entry_is_entered_once_its_window_is_no_longer_open(
+    db, slot, key_time, make_centre, clock
+):
+    make_centre(number="GB7")
+    key_time("GB", am="09:00")
+    exam = slot("0580", "22", day=date(2026, 6, 3))
+    uploaded(db, [("GB7", 580, 22)])
+    assert open_errors(db) == [("late-entry", 2, "GB7", "0580", "22")]
+    followups.timetable_changed(SERIES)  # nothing changed: still late
+    db.session.commit()
+    assert open_errors(db) == [("late-entry", 2, "GB7", "0580", "22")]
+    db.session.get(TimetableSlot, exam.id).exam_date = date(2026, 6, 20)
+    followups.timetable_changed(SERIES)
+    db.session.commit()
+    assert entries(db) == {("GB7", "0580", "22")}
+    assert resolutions(db)[0][1] == "Entered on 1 June 2026: its release window is no longer open."
+
+
+def test_a_late_withdrawal_stays_open_until_the_entry_is_withdrawn(
+    db, slot, key_time, make_centre, clock
+):
+    make_centre(number="GB7")
+    make_centre(number="GB8")
+    key_time("GB", am="09:00")
+    slot("0580", "22", day=date(2026, 6, 3))
+    clock.set(clock.now.replace(month=5, day=1))
+    uploaded(db, [("GB7", 580, 22), ("GB8", 580, 22)])
+    clock.set(clock.now.replace(month=6, day=1))
+    preview = uploaded(db, [("GB8", 580, 22)])
+    # Nothing would be withdrawn: the late withdrawal is kept, so no preview.
+    assert preview.withdrawn == 0 and preview.errors == 1
+    assert open_errors(db) == [("late-withdrawal", None, "GB7", "0580", "22")]
+    recheck_entry_errors()
+    db.session.commit()
+    assert len(open_errors(db)) == 1
+    error = db.session.scalars(select(EntryError)).one()
+    db.session.get(Entry, error.entry_id).withdrawn_at = utcnow()
+    recheck_entry_errors(series=SERIES)
+    db.session.commit()
+    assert open_errors(db) == []
+    assert resolutions(db) == [
+        ("late-withdrawal", "Resolved on 1 June 2026: the entry has been withdrawn.")
+    ]
+
+
+def test_dismissed_errors_are_not_checked_again(db, slot):
+    slot("0580", "22")
+    uploaded(db, [("GB7", 580, 22)])
+    error = db.session.scalars(select(EntryError)).one()
+    dismiss_entry_error(error, "Centre closed", None)
+    db.session.commit()
+    create_centre(gb("GB7"))
+    followups.centres_changed(["GB"])
+    db.session.commit()
+    assert entries(db) == set()
+
+
+def test_the_recheck_can_be_scoped_to_centres(db, slot):
+    slot("0580", "22")
+    uploaded(db, [("GB7", 580, 22), ("GB8", 580, 22)])
+    create_centre(gb("GB7"))
+    create_centre(gb("GB8"))
+    done = recheck_entry_errors(centre_numbers=["gb7"])
+    db.session.commit()
+    assert (done.entered, done.resolved, done.changed) == (1, 1, 0)
+    assert entries(db) == {("GB7", "0580", "22")}
+    assert recheck_entry_errors(centre_numbers=[]).resolved == 0
+
+
+@pytest.mark.parametrize("kind", ["duplicate", "invalid"])
+def test_rows_of_the_file_itself_wait_for_a_new_file(db, slot, make_centre, kind):
+    make_centre(number="GB7")
+    slot("0580", "22")
+    rows = [("GB7", 580, 22), ("GB7", 580, 22)] if kind == "duplicate" else [("GB7", "x", 22)]
+    uploaded(db, rows)
+    followups.centres_changed()
+    db.session.commit()
+    assert [error[0] for error in open_errors(db)] == [kind]
