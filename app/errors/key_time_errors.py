@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.errors import bp
 from app.extensions import db
-from app.models import KeyTimeError
+from app.models import KeyTime, KeyTimeError
 from app.models.timetable import KEY_TIME_ERROR_KINDS
 from app.services.audit import record_event
 from app.services.errors import DomainError
@@ -18,6 +18,7 @@ from app.services.geography import countries
 from app.services.resources.naming import series_label
 from app.services.timetable.checks import refresh_key_time_errors
 from app.services.timetable.instants import TZ_DATABASE_VERSION
+from app.services.timetable.key_times import dom_id
 from app.web.access import allow
 from app.web.htmx import render_page_or_fragment
 from app.web.paging import page_number
@@ -51,6 +52,16 @@ def key_times():
         .offset((number - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
+    # Each error links to the Key Times row it is fixed on: its key time's row, else
+    # the country's (a placeholder row when the country has none).
+    row_zones = dict(
+        db.session.execute(
+            select(KeyTime.id, KeyTime.timezone).where(
+                KeyTime.id.in_({e.key_time_id for e in errors if e.key_time_id})
+            )
+        ).all()
+    )
+    anchors = {e.id: dom_id(e.country, row_zones.get(e.key_time_id, "")) for e in errors}
     all_series = db.session.scalars(
         select(KeyTimeError.series).distinct().order_by(KeyTimeError.series)
     ).all()
@@ -59,6 +70,7 @@ def key_times():
         "errors_section/_key_time_errors.html",
         "key-time-errors",
         errors=errors,
+        anchors=anchors,
         total=total,
         number=number,
         pages=pages,

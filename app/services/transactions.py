@@ -134,6 +134,15 @@ def changes() -> Iterator[None]:
         raise clash() from error
 
 
+# Unique keys over several columns, named in the models: the "table.column" SQLite
+# reports for them (its first column), so that on_clash works on both databases.
+NAMED_CONSTRAINTS = {
+    "uq_key_times_series_place": "key_times.series",
+    "uq_timetable_component": "timetable_slots.series",
+    "uq_entry": "entries.series",
+}
+
+
 def unique_violation(error: IntegrityError) -> str | None:
     """Which unique column an IntegrityError is about, as "table.column", if it says.
 
@@ -143,6 +152,8 @@ def unique_violation(error: IntegrityError) -> str | None:
     diag = getattr(error.orig, "diag", None)  # PostgreSQL names the constraint
     constraint = getattr(diag, "constraint_name", None)
     if constraint:
+        if constraint in NAMED_CONSTRAINTS:
+            return NAMED_CONSTRAINTS[constraint]
         for table in ("centres", "users"):
             prefix = f"uq_{table}_"
             if constraint.startswith(prefix):

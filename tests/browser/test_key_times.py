@@ -25,7 +25,9 @@ def test_edit_a_key_time_in_place_by_keyboard(page, sign_in, make_user, make_cen
     add_key_time(db, "GB", am="09:00")
     sign_in(make_user("admin").email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Home")
-    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Key Times").click()
+    menu = page.get_by_role("navigation", name="Main menu")
+    menu.locator("summary", has_text="Key Times").click()  # the section's dropdown
+    menu.get_by_role("link", name="Key Times", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Key times")
     page.goto(PAGE)
     row = page.locator("#key-time-GB")

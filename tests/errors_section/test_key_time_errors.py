@@ -56,7 +56,7 @@ def test_the_page_lists_each_problem_with_what_it_holds_up_and_where_to_fix_it(
     )
     assert f"1 centre, 1 entry 0580/22 Centres: {denver.number}" in row
     assert "No AM key time for United States in this series." in row
-    assert 'href="/key-times/?series=2026-06&amp;on=2026-06-02#country-US"' in page
+    assert 'href="/key-times/?series=2026-06&amp;on=2026-06-02#key-time-US"' in page
     assert "1 key time error." in page
 
 
@@ -138,3 +138,19 @@ def test_check_again_works_every_series_out_afresh(client, login_as, csrf_token,
     assert len(listed(page)) == 1
     event = db.session.scalars(select(Event).where(Event.action == "key_time_errors.checked")).one()
     assert event.details == {"found": 1, "new": 1, "fixed": 0}
+
+
+def test_an_error_links_to_the_key_time_row_it_is_fixed_on(client, login_as, db, entered):
+    """A published GMT time that disagrees, on a zone's own row: the link goes to that row."""
+    db.session.add(
+        KeyTime(series=SERIES, country="US", timezone="America/Denver", am="08:00", am_gmt="15:00")
+    )
+    db.session.commit()
+    refresh_key_time_errors()
+    db.session.commit()
+    login_as("admin")
+    page = client.get("/errors/key-times").get_data(as_text=True)
+    [row] = listed(page)
+    assert "Published GMT time disagrees" in row
+    assert "08:00 in America/Denver on 02 Jun 2026 is 14:00 GMT, not the published 15:00 GMT" in row
+    assert 'on=2026-06-02#key-time-US-America-Denver">Correct the key time</a>' in page

@@ -162,11 +162,11 @@ def test_dismissed_errors_are_not_checked_again(db, slot):
     assert entries(db) == set()
 
 
-def test_the_recheck_can_be_scoped_to_centres(db, slot):
+def test_the_recheck_can_be_scoped_to_centres(db, slot, make_centre):
     slot("0580", "22")
     uploaded(db, [("GB7", 580, 22), ("GB8", 580, 22)])
-    create_centre(gb("GB7"))
-    create_centre(gb("GB8"))
+    make_centre(number="GB7")  # stored directly: no follow-up has rechecked anything
+    make_centre(number="GB8")
     done = recheck_entry_errors(centre_numbers=["gb7"])
     db.session.commit()
     assert (done.entered, done.resolved, done.changed) == (1, 1, 0)
