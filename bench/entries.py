@@ -133,7 +133,7 @@ def upload(client, content: bytes) -> tuple[float, str]:
     page = response.get_data(as_text=True)
     if response.status_code != 200:
         raise SystemExit(f"the upload answered {response.status_code}")
-    summary = re.search(r"<p class=\"upload-summary\">(.*?)</p>", page, re.S)
+    summary = re.search(r'<p class="flash flash-\w+" role="status">(.*?)</p>', page, re.S)
     return elapsed, " ".join(re.sub(r"<[^>]+>", "", summary.group(1)).split()) if summary else "?"
 
 

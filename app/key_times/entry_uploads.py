@@ -5,7 +5,6 @@ when the file would withdraw entries, each upload's report, and a sample file.
 """
 
 import logging
-from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -64,11 +63,6 @@ CHANGED_MEANWHILE = (
 class EntryUploadForm(PortalForm):
     series = SelectField("Series", choices=[], validate_choice=False)
     file = FileField("Entries file (.xlsx)")
-
-
-def _window_lead() -> timedelta:
-    """How long before an exam's key time its release window opens, by default."""
-    return timedelta(days=current_app.config.get("RELEASE_DEFAULT_DAYS_BEFORE", 3))
 
 
 def _key_times_url() -> str | None:
@@ -151,7 +145,6 @@ def _upload(content: bytes, file_name: str, series: str, token=None, confirmed=N
             file_name,
             series,
             actor_id=actor_id,
-            lead=_window_lead(),
             confirmed=confirmed,
         )
     except FileProblem as problem:

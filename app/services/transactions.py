@@ -91,6 +91,17 @@ def lock_centre_imports() -> None:
 
 
 RESOURCE_LOCK = 7_301_002
+ENTRY_UPLOAD_LOCK = 7_301_003
+
+
+def lock_entry_uploads() -> None:
+    """One entries upload at a time. SQLite: the write lock, taken up front.
+    PostgreSQL: a transaction-scoped advisory lock, waited for up to
+    DATABASE_LOCK_WAIT_MS (then the request gets the "busy" page)."""
+    begin_write()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ENTRY_UPLOAD_LOCK})
+
 
 
 def lock_resource_changes() -> None:

@@ -45,10 +45,11 @@ from app.services.spreadsheets.reading import (
     read_sheet,
 )
 from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times
-from app.services.transactions import begin_write, release_transaction
+from app.services.transactions import lock_entry_uploads, release_transaction
 
-# How long before an exam's key time its release window opens, when the route does
-# not say (RELEASE_DEFAULT_DAYS_BEFORE in the app's settings).
+# How long before an exam's key time its release window opens: the board's default,
+# used by every upload and re-check alike until releases (the next issue) give each
+# window its own opening and make it a setting (RELEASE_DEFAULT_DAYS_BEFORE).
 DEFAULT_WINDOW_LEAD = timedelta(days=3)
 MAX_ROWS = 400_000
 # Blank rows are skipped, but reading them costs time: the sheet may be at most this
@@ -57,7 +58,6 @@ MAX_SHEET_ROWS = MAX_ROWS + 100_000
 PREVIEW_LISTED = 200  # withdrawals a preview lists
 CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
 SHOWN_MAX = 100  # characters of a cell an Entry Error keeps
-ENTRY_LOCK = 7_301_003  # PostgreSQL advisory lock: one entries upload at a time
 
 # Header text (matched ignoring case and spacing) → field.
 COLUMNS = {
@@ -627,7 +627,7 @@ def upload_entries(
     started = time.perf_counter()
     release_transaction()
     entries_file = read_entries(content)
-    _lock_entries()
+    lock_entry_uploads()
     with _garbage_collector_paused():
         plan = reconcile(entries_file, series, lead)
         if confirmed is not None and plan.fingerprint() != confirmed:
@@ -635,14 +635,6 @@ def upload_entries(
         if confirmed is None and plan.needs_confirmation:
             return Preview(file_name, plan)
         return apply_plan(plan, file_name, actor_id, started)
-
-
-def _lock_entries() -> None:
-    """One entries upload at a time. SQLite: the write lock, from the first query.
-    PostgreSQL: a transaction-scoped advisory lock."""
-    begin_write()
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ENTRY_LOCK})
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
