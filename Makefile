@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-test
 	cd bench && ../$(BIN)/python import_lock.py
 	cd bench && ../$(BIN)/python account_requests.py
 	cd bench && ../$(BIN)/python resources.py
+	cd bench && ../$(BIN)/python entries.py
 
 browser: $(VENV)/.installed-test
 	scripts/ensure-browser $(BIN)

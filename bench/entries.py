@@ -49,9 +49,10 @@ def build_app(folder: str):
 
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.disable(logging.INFO)  # the migrations' progress lines
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
+    logging.disable(logging.NOTSET)
     return app
 
 
