@@ -12,6 +12,7 @@
 - `clock`: stops the app's clock at a known moment; `clock.advance(minutes=2)`.
 - `make_app(**config)`: a second app on the same database, for tests that need
   a route of their own (routes cannot be added once an app has served).
+- `count_queries()`: a context manager collecting the SQL statements run inside it.
 - `smtp_server`: a real SMTP server (aiosmtpd) on a free loopback port, keeping
   what it receives; `mail_app`/`mail_client`: an app that sends mail to it.
 """
@@ -305,3 +306,26 @@ def mail_app(make_app, smtp_server):
 @pytest.fixture
 def mail_client(mail_app):
     return mail_app.test_client()
+
+
+@pytest.fixture
+def count_queries(db):
+    """`with count_queries() as statements:` collects every SQL statement run inside."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def collect(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", collect)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", collect)
+
+    return counting

@@ -25,6 +25,7 @@ from app.services.centres.upload.report import (
 )
 from app.services.centres.upload.workbooks import pins_workbook, sample_workbook
 from app.services.spreadsheets.reading import MAX_FILE_BYTES
+from app.services.timetable import followups
 from app.services.transactions import begin_write, is_lock_timeout
 from app.web.access import allow
 from app.web.htmx import confirmation_page, fragment_or_redirect
@@ -233,8 +234,9 @@ def delete_missing_centres(run_id: int):
             [c.id for c in centres],
             url_for(".delete_missing_centres", run_id=run.id),
         )
-    for centre in centres:
-        soft_delete_centre(centre)
+    with followups.centre_changes_together():
+        for centre in centres:
+            soft_delete_centre(centre)
     return _issue_section(
         run,
         fragment,

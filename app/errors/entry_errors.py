@@ -32,6 +32,7 @@ from app.web.htmx import (
     is_htmx_fragment_request,
     render_page_or_fragment,
 )
+from app.web.paging import page_number
 
 SERIES = re.compile(r"[0-9]{4}-[0-9]{2}")
 CENTRE_MAX = 10
@@ -60,13 +61,6 @@ def _filters() -> ErrorFilters:
     )
 
 
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 100_000))
-    except ValueError:
-        return 1
-
-
 def _series_options() -> list[tuple[str, str]]:
     return [(s, series_label(s)) for s in entry_error_series() if SERIES.fullmatch(s)]
 
@@ -74,7 +68,7 @@ def _series_options() -> list[tuple[str, str]]:
 def _list_context(filters: ErrorFilters) -> dict:
     return {
         "filters": filters,
-        "results": search_entry_errors(filters, _page_number()),
+        "results": search_entry_errors(filters, page_number(request.args.get("page"))),
         "series_options": _series_options(),
         "kind_options": list(ENTRY_ERROR_KINDS.items()),
         "list_args": _list_args(),

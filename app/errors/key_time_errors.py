@@ -16,7 +16,7 @@ from app.services.audit import record_event
 from app.services.errors import DomainError
 from app.services.geography import countries
 from app.services.resources.naming import series_label
-from app.services.timetable.checks import refresh_key_time_errors
+from app.services.timetable.checks import held_up, refresh_key_time_errors
 from app.services.timetable.instants import TZ_DATABASE_VERSION
 from app.services.timetable.key_times import dom_id
 from app.web.access import allow
@@ -70,6 +70,7 @@ def key_times():
         "errors_section/_key_time_errors.html",
         "key-time-errors",
         errors=errors,
+        held=held_up(errors),
         anchors=anchors,
         total=total,
         number=number,

@@ -26,7 +26,7 @@ from app.services.timetable.entries import (
     upload_errors,
     withdrawn_by,
 )
-from app.services.transactions import is_lock_timeout
+from app.services.transactions import after_commit, is_lock_timeout
 from app.web.access import allow
 from app.web.forms import PortalForm
 from app.web.limits import accepts_upload
@@ -171,7 +171,8 @@ def _upload(content: bytes, file_name: str, series: str, token=None, confirmed=N
             token=token,
         )
     if token:
-        _pending().discard(token)
+        pending = _pending()
+        after_commit(lambda: pending.discard(token))  # kept if the commit fails
     return redirect(url_for(".entries_report", upload_id=result.id))
 
 

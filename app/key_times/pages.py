@@ -31,7 +31,7 @@ from app.services.spreadsheets.pending import PENDING_HOURS, PendingFiles
 from app.services.spreadsheets.reading import MAX_FILE_BYTES, FileProblem
 from app.services.timetable import key_times as service
 from app.services.timetable.key_times import FIELD_LABELS, FIELDS, KeyTimeGone
-from app.services.transactions import changes
+from app.services.transactions import after_commit, changes, release_transaction
 from app.web.access import allow
 from app.web.htmx import confirmation_page, fragment_or_redirect, is_htmx_fragment_request
 from app.web.limits import accepts_upload
@@ -551,6 +551,8 @@ def cancel_upload(token: str):
 def _process(series, content, file_name, *, form=None, token=None, confirmed=None):
     """Check the file; then apply it, or show what it would overwrite and wait for Confirm."""
     form = form or UploadForm(formdata=None, data={"series": series})
+    actor_id = current_user.id
+    release_transaction()  # reading the file must not hold the database
     try:
         read = service.read_key_times(content)
     except FileProblem as problem:
@@ -564,9 +566,7 @@ def _process(series, content, file_name, *, form=None, token=None, confirmed=Non
     plan = service.plan_upload(series, read)
     changed_meanwhile = confirmed is not None
     if plan.needs_confirm and (token is None or confirmed != plan.fingerprint):
-        token = token or _pending().keep(
-            PENDING_KIND, content, file_name, current_user.id, series=series
-        )
+        token = token or _pending().keep(PENDING_KIND, content, file_name, actor_id, series=series)
         return render_template(
             "key_times/key_times_upload_preview.html",
             plan=plan,
@@ -581,7 +581,8 @@ def _process(series, content, file_name, *, form=None, token=None, confirmed=Non
     except DomainError as error:
         return _upload_page(form, 409, busy=str(error))
     if token:
-        _pending().discard(token)
+        pending = _pending()
+        after_commit(lambda: pending.discard(token))  # kept if the commit fails
     label = series_label(series)
     if plan.added or plan.changed:
         flash(f"{label}: {plan.summary()}", "success")

@@ -21,6 +21,7 @@ from app.services.transactions import after_commit, changes, release_transaction
 from app.web.access import allow
 from app.web.htmx import confirmation_page, fragment_or_redirect, render_page_or_fragment
 from app.web.limits import accepts_upload
+from app.web.paging import page_number
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_KIND = "timetable"
@@ -64,13 +65,6 @@ def _index_url() -> str | None:
     return url_for(".index") if "key_times.index" in current_app.view_functions else None
 
 
-def _page_number(text: str) -> int:
-    try:
-        return max(1, min(int(text), 100_000))
-    except ValueError:
-        return 1
-
-
 def _listing(args: Mapping[str, str]) -> tuple[dict, list]:
     """What the page and its results region show for these query values, and the
     problems in them as (field id, label, message)."""
@@ -107,7 +101,7 @@ def _listing(args: Mapping[str, str]) -> tuple[dict, list]:
             list_args[name] = value
     results = None
     if not errors:
-        results = slots.search_slots(filters, _page_number(args.get("page", "1")))
+        results = slots.search_slots(filters, page_number(args.get("page")))
     context = {
         "series": series,
         "series_name": series_label(series),
@@ -127,7 +121,11 @@ def _listing(args: Mapping[str, str]) -> tuple[dict, list]:
 
 def _page_context(args: Mapping[str, str]) -> tuple[dict, list]:
     context, errors = _listing(args)
-    context.update(index_url=_index_url(), max_mb=MAX_FILE_BYTES // 1024 // 1024)
+    context.update(
+        index_url=_index_url(),
+        max_mb=MAX_FILE_BYTES // 1024 // 1024,
+        dates=slots.series_dates(context["series"]),
+    )
     return context, errors
 
 

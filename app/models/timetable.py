@@ -151,7 +151,9 @@ class Entry(db.Model):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     upload_id: Mapped[int | None] = mapped_column(ForeignKey("entry_uploads.id"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_upload_id: Mapped[int | None] = mapped_column(ForeignKey("entry_uploads.id"))
+    withdrawn_upload_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entry_uploads.id"), index=True
+    )
 
     centre = relationship("Centre", lazy="joined")
 
@@ -237,8 +239,6 @@ class KeyTimeError(db.Model):
     key_time_id: Mapped[int | None] = mapped_column(ForeignKey("key_times.id", ondelete="SET NULL"))
     centres: Mapped[int] = mapped_column(Integer, default=0)
     entries: Mapped[int] = mapped_column(Integer, default=0)
-    components: Mapped[str] = mapped_column(Text, default="")  # "0580/22, 0580/42"
-    example_centres: Mapped[str] = mapped_column(Text, default="")  # the first few numbers
     detail: Mapped[str] = mapped_column(Text, default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -96,9 +96,7 @@ def upgrade():
         sa.Column("key_time_id", sa.Integer(), nullable=True),
         sa.Column("centres", sa.Integer(), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
-        sa.Column("components", sa.Text(), nullable=False),
-        sa.Column("example_centres", sa.Text(), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=False),
+                        sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("first_seen_at", app.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["key_time_id"],
@@ -157,6 +155,9 @@ def upgrade():
     with op.batch_alter_table("entries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_entries_centre_id"), ["centre_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_entries_withdrawn_upload_id"), ["withdrawn_upload_id"], unique=False
+        )
+        batch_op.create_index(
             "ix_entries_series_component", ["series", "syllabus", "component"], unique=False
         )
 
@@ -209,6 +210,7 @@ def downgrade():
     op.drop_table("entry_errors")
     with op.batch_alter_table("entries", schema=None) as batch_op:
         batch_op.drop_index("ix_entries_series_component")
+        batch_op.drop_index(batch_op.f("ix_entries_withdrawn_upload_id"))
         batch_op.drop_index(batch_op.f("ix_entries_centre_id"))
 
     op.drop_table("entries")

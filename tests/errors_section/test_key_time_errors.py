@@ -154,3 +154,33 @@ def test_an_error_links_to_the_key_time_row_it_is_fixed_on(client, login_as, db,
     assert "Published GMT time disagrees" in row
     assert "08:00 in America/Denver on 02 Jun 2026 is 14:00 GMT, not the published 15:00 GMT" in row
     assert 'on=2026-06-02#key-time-US-America-Denver">Correct the key time</a>' in page
+
+
+def test_paging_links_carry_only_the_filters(client, login_as, db, make_centre, monkeypatch):
+    monkeypatch.setattr("app.errors.key_time_errors.PAGE_SIZE", 1)
+    for day in (2, 3):
+        db.session.add(
+            TimetableSlot(
+                series=SERIES,
+                syllabus="0580",
+                component=f"{day}2",
+                exam_date=date(2026, 6, day),
+                session="AM",
+                duration_minutes=60,
+            )
+        )
+    db.session.commit()
+    centre = make_centre(country="US", timezone="America/Denver")
+    for component in ("22", "32"):
+        db.session.add(
+            Entry(series=SERIES, centre_id=centre.id, syllabus="0580", component=component)
+        )
+    db.session.commit()
+    refresh_key_time_errors()
+    db.session.commit()
+    login_as("admin")
+    response = client.get("/errors/key-times?endpoint=x&_external=1&kind=no-key-time")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Showing 1–1 of 2 key time errors." in page
+    assert 'href="/errors/key-times?kind=no-key-time&amp;page=2" rel="next"' in page

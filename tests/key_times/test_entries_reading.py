@@ -114,3 +114,12 @@ def test_control_characters_in_a_bad_cell_are_not_kept():
     assert (
         error.detail == "Column “Syllabus”: “05 80” is not a syllabus code (4 digits, e.g. 0580)."
     )
+
+
+def test_components_written_as_text_are_read_as_the_timetable_reads_them():
+    content = workbook([("GB1", "0580", "2"), ("GB1", "0580", " 07 "), ("GB1", "0580", "00")])
+    result = read_entries(content)
+    assert result.rows == [(2, "GB1", "0580", "02"), (3, "GB1", "0580", "07")]
+    assert [error.detail for error in result.errors] == [
+        "Column “Component”: “00” is not a component (2 digits, e.g. 22)."
+    ]

@@ -6,8 +6,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.models import Entry, EntryError, Event, TimetableSlot
-from app.services.centres.operations import CentreDetails, create_centre, restore_centre
+from app.models import Entry, EntryError, Event, KeyTime, TimetableSlot
+from app.services.centres.operations import (
+    CentreDetails,
+    create_centre,
+    restore_centre,
+    update_centre,
+)
 from app.services.clock import utcnow
 from app.services.timetable import followups
 from app.services.timetable.entries import (
@@ -52,8 +57,7 @@ def test_creating_the_missing_centre_enters_its_rows(db, slot, clock):
     uploaded(db, [("GB7", 580, 22)])
     assert open_errors(db) == [("unknown-centre", 2, "GB7", "0580", "22")]
     assert open_entry_errors() == 1
-    create_centre(gb("GB7"))
-    followups.centres_changed(["GB"])
+    create_centre(gb("GB7"))  # the service follows the change up itself
     db.session.commit()
     assert entries(db) == {("GB7", "0580", "22")}
     assert open_errors(db) == [] and open_entry_errors() == 0
@@ -72,7 +76,6 @@ def test_restoring_a_deleted_centre_enters_its_rows(db, slot, make_centre):
     uploaded(db, [("GB7", 580, 22)])
     assert open_errors(db) == [("deleted-centre", 2, "GB7", "0580", "22")]
     restore_centre(db.session.get(type(centre), centre.id))
-    followups.centres_changed(["GB"])
     db.session.commit()
     assert entries(db) == {("GB7", "0580", "22")}
     assert resolutions(db)[0][1].endswith(": the centre was restored.")
@@ -92,8 +95,7 @@ def test_the_timetable_corrected_enters_the_row_or_says_what_stops_it_now(
     assert error.detail == "Centre GB7 is in zone 3; 0580/22 is sat in zones 4, 5."
     assert entries(db) == set()
     # The centre moves to zone 4.
-    db.session.get(type(centre), centre.id).zone = 4
-    followups.centres_changed(["GB"])
+    update_centre(db.session.get(type(centre), centre.id), gb("GB7", zone=4))
     db.session.commit()
     assert entries(db) == {("GB7", "0580", "22")}
     assert resolutions(db) == [
@@ -121,6 +123,24 @@ def test_a_late_entry_is_entered_once_its_window_is_no_longer_open(
     db.session.commit()
     assert entries(db) == {("GB7", "0580", "22")}
     assert resolutions(db)[0][1] == "Entered on 1 June 2026: its release window is no longer open."
+
+
+@pytest.mark.parametrize("change", ["delete the key time", "a published GMT that disagrees"])
+def test_a_late_entry_is_not_let_in_because_its_window_can_no_longer_be_worked_out(
+    db, slot, key_time, make_centre, clock, change
+):
+    make_centre(number="GB7")
+    row = key_time("GB", am="09:00")
+    slot("0580", "22", day=date(2026, 6, 3))
+    uploaded(db, [("GB7", 580, 22)])
+    if change == "delete the key time":
+        db.session.delete(db.session.get(KeyTime, row.id))
+    else:
+        db.session.get(KeyTime, row.id).am_gmt = "09:00"  # 09:00 BST is 08:00 GMT
+    followups.key_times_changed(SERIES, ["GB"])
+    db.session.commit()
+    assert entries(db) == set()
+    assert open_errors(db) == [("late-entry", 2, "GB7", "0580", "22")]
 
 
 def test_a_late_withdrawal_stays_open_until_the_entry_is_withdrawn(
@@ -156,8 +176,7 @@ def test_dismissed_errors_are_not_checked_again(db, slot):
     error = db.session.scalars(select(EntryError)).one()
     dismiss_entry_error(error, "Centre closed", None)
     db.session.commit()
-    create_centre(gb("GB7"))
-    followups.centres_changed(["GB"])
+    create_centre(gb("GB7"))  # the service follows the change up itself
     db.session.commit()
     assert entries(db) == set()
 
@@ -180,6 +199,22 @@ def test_rows_of_the_file_itself_wait_for_a_new_file(db, slot, make_centre, kind
     slot("0580", "22")
     rows = [("GB7", 580, 22), ("GB7", 580, 22)] if kind == "duplicate" else [("GB7", "x", 22)]
     uploaded(db, rows)
-    followups.centres_changed()
+    followups.centres_changed(["GB"], ["GB7"])
     db.session.commit()
     assert [error[0] for error in open_errors(db)] == [kind]
+
+
+def test_a_recheck_costs_the_same_few_queries_however_many_errors(db, slot, count_queries):
+    """One query per error would be thousands after a big upload of unknown centres."""
+    slot("0580", "22")
+    slot("0580", "42")
+
+    def statements_for(numbers: list[str]) -> int:
+        uploaded(db, [(n, 580, c) for n in numbers for c in (22, 42)])
+        with count_queries() as statements:
+            done = recheck_entry_errors()
+        db.session.rollback()
+        assert done.resolved == 0  # the centres are still unknown
+        return len(statements)
+
+    assert statements_for(["GB1"]) == statements_for([f"GB{n}" for n in range(40)])

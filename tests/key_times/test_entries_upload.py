@@ -1,7 +1,7 @@
 """Key Times → Upload entries through the web: apply, preview and Confirm, reports."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -288,16 +288,26 @@ def test_late_entries_and_withdrawals_after_the_window_opened(
     assert db.session.get(EntryError, late.id).resolved_at is not None
 
 
-def test_the_window_follows_the_configured_days(
-    client, login_as, db, make_centre, slot, key_time, clock, app, monkeypatch
+@pytest.mark.parametrize(
+    ("now", "entered"),
+    [
+        # 09:00 BST on Thursday 4 June is 08:00 UTC: the window opens 3 local days
+        # before, at 09:00 BST on Monday 1 June (08:00 UTC).
+        (datetime(2026, 6, 1, 7, 59, 59, tzinfo=UTC), True),
+        (datetime(2026, 6, 1, 8, 0, 0, tzinfo=UTC), False),
+    ],
+)
+def test_the_window_opens_three_local_days_before_the_key_time(
+    client, login_as, db, make_centre, slot, key_time, clock, now, entered
 ):
-    monkeypatch.setitem(app.config, "RELEASE_DEFAULT_DAYS_BEFORE", 1)
+    clock.set(now)
     login_as("admin")
     make_centre(number="GB1")
     key_time("GB", am="09:00")
-    slot("0580", "42", day=date(2026, 6, 3))
+    slot("0580", "42", day=date(2026, 6, 4))
     report(client, upload(client, workbook([("GB1", 580, 42)])))
-    assert entries(db) == {("GB1", "0580", "42")}
+    assert entries(db) == ({("GB1", "0580", "42")} if entered else set())
+    assert open_errors(db) == ([] if entered else [("late-entry", 2, "GB1", "0580", "42")])
 
 
 def test_without_a_key_time_the_window_is_not_open(client, login_as, db, make_centre, slot):

@@ -1,5 +1,6 @@
 """The Key Times page: the series chooser, the table, centre counts and the UTC column."""
 
+import re
 from datetime import UTC, date, datetime
 
 from sqlalchemy import event
@@ -131,7 +132,7 @@ def test_a_time_that_does_not_exist_on_the_date_is_said_in_words(client, admin, 
     page = client.get("/key-times/?series=2026-03&on=2026-03-29").get_data(as_text=True)
     row = text_of(row_html(page, "key-time-GB"))
     assert "01:30 local 01:30 on 29 Mar 2026 does not exist in Europe/London: the clocks go" in row
-    assert "UTC 01:30" not in row
+    assert not re.search(r"[0-9]{2}:[0-9]{2} UTC", row)  # no UTC time is guessed for it
     add_key_time(db, "GB", series="2026-11", ev="01:30")
     page = client.get("/key-times/?series=2026-11&on=2026-10-25").get_data(as_text=True)
     assert "01:30 on 25 Oct 2026 happens twice in Europe/London" in text_of(page)

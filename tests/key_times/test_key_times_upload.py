@@ -79,6 +79,7 @@ def test_a_new_file_is_applied_at_once(client, admin, db):
         "added": 4,
         "changed": 0,
         "unchanged": 0,
+        "changes": [],
     }
 
 
@@ -137,6 +138,15 @@ def test_changes_wait_for_confirm(client, admin, db):
     assert stored(db)[("US", "America/Chicago")] == ("08:00", None, None, "13:00", None, None)
     (uploaded,) = events(db, "key_times.uploaded")
     assert (uploaded.details["added"], uploaded.details["changed"]) == (1, 1)
+    assert uploaded.details["changes"] == [
+        {
+            "country": "GB",
+            "timezone": "",
+            "session": "AM",
+            "before": ["09:00", "08:00"],
+            "after": ["10:00", "09:00"],
+        }
+    ]
 
 
 def test_without_a_gmt_column_stored_gmt_times_stay(client, admin, db):

@@ -283,13 +283,27 @@ ROW_PROBLEMS = [
         "June 2",
         "not a date: use an Excel date, or write it as 2026-06-02 or 02/06/2026",
     ),
-    (2, "2025-06-02", "Date", "2025-06-02", "not in 2026: the series' exams are sat in 2026"),
+    (
+        2,
+        "2025-06-02",
+        "Date",
+        "2025-06-02",
+        "not in this series: its exams are sat from 1 April to 30 June 2026",
+    ),
     (
         2,
         datetime(2027, 6, 2),
         "Date",
         "2027-06-02 00:00:00",
-        "not in 2026: the series' exams are sat in 2026",
+        "not in this series: its exams are sat from 1 April to 30 June 2026",
+    ),
+    (
+        2,
+        "06/02/2026",  # meant month first, as in the US: read day first, it is February
+        "Date",
+        "06/02/2026",
+        "not in this series: its exams are sat from 1 April to 30 June 2026 (dates are "
+        "written day first: 02/06/2026 is 2 June)",
     ),
     (
         2,
@@ -478,12 +492,24 @@ def test_a_series_that_is_not_one_is_refused(client, login_as, clock):
     assert count(TimetableSlot) == 0
 
 
-def test_the_dates_must_be_in_the_series_year(client, login_as, clock):
+def test_the_dates_must_be_in_the_series_months(client, login_as, clock):
     login_as("admin")
-    response = upload(client, workbook([GOOD]), series="2027-06")
+    response = upload(client, workbook([GOOD]), series="2026-11")
     assert problems_of(response) == [
-        ("2", "Date", "2026-06-02", "not in 2027: the series' exams are sat in 2027")
+        (
+            "2",
+            "Date",
+            "2026-06-02",
+            "not in this series: its exams are sat from 1 September to 30 November 2026",
+        )
     ]
+
+
+def test_a_march_series_starts_in_the_year_before():
+    from app.services.timetable.slots import series_dates
+
+    assert series_dates("2027-03") == (date(2027, 1, 1), date(2027, 3, 31))
+    assert series_dates("2026-11") == (date(2026, 9, 1), date(2026, 11, 30))
 
 
 # ---------------------------------------------------------------------------
@@ -631,7 +657,7 @@ def test_key_time_errors_follow_the_timetable(client, login_as, make_centre, clo
         "GB",
         "AM",
     )
-    assert error.exam_date == JUNE_2 and error.components == "0580/22"
+    assert error.exam_date == JUNE_2 and error.entries == 1
 
     # Moving the exam to the evening moves the error with it.
     moved = upload(client, workbook([("0580", "22", "2026-06-02", "EV", 90, "4, 5")]))

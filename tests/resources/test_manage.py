@@ -269,3 +269,16 @@ def test_details_that_would_duplicate_another_resource_are_refused(
     )
     db.session.rollback()
     assert db.session.get(Resource, second.id).component == "21"
+
+
+def test_paging_links_carry_only_the_filters(client, login_as, stored, monkeypatch):
+    """Query values that are not filters never reach the page links (they were once
+    url_for's own arguments: ?endpoint=x was a 500)."""
+    monkeypatch.setattr("app.services.resources.catalogue.PAGE_SIZE", 1)
+    login_as("tp")
+    stored([(f"f{n}.pdf", files.pdf(str(n)), {**ROW, "component": f"2{n}"}) for n in range(1, 3)])
+    response = client.get("/resources/?endpoint=x&_external=1&_scheme=javascript&syllabus=0580")
+    assert response.status_code == 200
+    assert 'href="/resources/?syllabus=0580&amp;page=2" rel="next"' in response.get_data(
+        as_text=True
+    )

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Entry, KeyTime, KeyTimeError, TimetableSlot
-from app.services.timetable.checks import entry_instants, refresh_key_time_errors
+from app.services.geography import default_timezone
+from app.services.timetable.checks import entry_instants, held_up, refresh_key_time_errors
 
 SERIES = "2026-06"
 
@@ -93,8 +94,9 @@ def test_missing_skipped_and_disagreeing_key_times_are_errors_until_fixed(
     ]
     kinds = {e.kind: e for e in db.session.scalars(select(KeyTimeError))}
     assert "does not exist in Europe/London" in kinds["nonexistent"].detail
-    assert kinds["nonexistent"].components == "0580/42"
-    assert kinds["gmt-disagrees"].example_centres == london.number
+    held = held_up([kinds["nonexistent"], kinds["gmt-disagrees"]])
+    assert held[kinds["nonexistent"].id] == ("0580/42", london.number)
+    assert held[kinds["gmt-disagrees"].id] == ("0580/22", london.number)
     assert "No AM key time for United States" in kinds["no-key-time"].detail
 
     gb.am_gmt, gb.ev = "08:00", "02:30"
@@ -123,3 +125,28 @@ def test_withdrawn_entries_and_deleted_centres_hold_nothing_up(db, make_centre, 
     refresh_key_time_errors()
     assert errors(db) == []
     assert list(entry_instants(SERIES)) == []
+
+
+def test_refreshing_costs_the_same_few_queries_however_many_errors(
+    db, make_centre, timetable, count_queries
+):
+    """A series without key times has an error per place, session and date: thousands."""
+    for day in range(1, 11):
+        timetable(component=f"{day + 10}", day=date(2026, 6, day))
+
+    def statements_for(countries: list[str]) -> tuple[int, int]:
+        for country in countries:
+            centre = make_centre(country=country, timezone=default_timezone(country))
+            for day in range(1, 11):
+                enter(db, centre, component=f"{day + 10}")
+        with count_queries() as statements:
+            result = refresh_key_time_errors(SERIES)
+        db.session.commit()
+        return len(statements), result.new
+
+    assert statements_for(["GB"])[1] == 10  # no AM key time for GB on each of 10 days
+    few, new = statements_for(["FR"])  # 10 kept, 10 new
+    assert new == 10
+    many, new = statements_for(["IT", "GR", "NL", "BE", "AT"])  # 20 kept, 50 new
+    assert new == 50
+    assert many == few

@@ -110,7 +110,7 @@ def create_centre(details: CentreDetails) -> Centre:
     record_event(
         "centre.created", subject=centre, details={"number": centre.number, **_as_dict(details)}
     )
-    followups.centres_changed([centre.country])
+    followups.centres_changed([centre.country], [centre.number])
     return centre
 
 
@@ -129,7 +129,10 @@ def update_centre(centre: Centre, details: CentreDetails) -> dict[str, list]:
             "centre.updated", subject=centre, details={"number": centre.number, "changes": changes}
         )
     if changes.keys() & CLOCK_FIELDS:
-        followups.centres_changed({centre.country, *changes.get("country", ())})
+        followups.centres_changed(
+            {centre.country, *changes.get("country", ())},
+            {centre.number, *changes.get("number", ())},
+        )
     return changes
 
 
@@ -153,7 +156,7 @@ def soft_delete_centre(centre: Centre) -> None:
     centre.deleted_at = utcnow()
     db.session.flush()
     record_event("centre.deleted", subject=centre, details={"number": centre.number})
-    followups.centres_changed([centre.country])
+    followups.centres_changed([centre.country], [centre.number])
 
 
 def restore_centre(centre: Centre) -> None:
@@ -162,7 +165,7 @@ def restore_centre(centre: Centre) -> None:
     centre.deleted_at = None
     db.session.flush()
     record_event("centre.restored", subject=centre, details={"number": centre.number})
-    followups.centres_changed([centre.country])
+    followups.centres_changed([centre.country], [centre.number])
 
 
 def users_of_centre(centre: Centre) -> list[User]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
 from app.extensions import db
 from app.models import Centre, Entry, KeyTime, KeyTimeError, TimetableSlot
@@ -31,6 +31,7 @@ from app.services.timetable.instants import (
 )
 
 EXAMPLE_CENTRES = 5
+KEY_COLUMNS = ("kind", "series", "country", "timezone", "session", "exam_date")
 
 
 class KeyTimeTable:
@@ -57,6 +58,9 @@ class Problem:
     kind: str
     detail: str
     key_time_id: int | None = None
+    # Set when the instant is known but suspect (a published GMT time that disagrees,
+    # a zone that does not keep its country's time): a window can still be timed.
+    times: ExamTimes | None = None
 
 
 def _hh_mm(text: str) -> time:
@@ -103,12 +107,13 @@ def problem_or_times(
             f"centres are on {timezone}, which does not keep {place}'s time: add a key time "
             f"row for {timezone}, or correct the centres' time zone.",
             row.id,
+            times,
         )
     gmt = row.gmt(session)
     if gmt is not None:
         disagreement = published_gmt_disagrees(day, wall, timezone, _hh_mm(gmt))
         if disagreement:
-            return Problem("gmt-disagrees", disagreement, row.id)
+            return Problem("gmt-disagrees", disagreement, row.id, times)
     return times
 
 
@@ -248,60 +253,111 @@ def refresh_key_time_errors(
             )
     existing = {
         (e.kind, e.series, e.country, e.timezone, e.session, e.exam_date): e
-        for e in db.session.scalars(stored)
+        for e in db.session.execute(
+            stored.with_only_columns(
+                KeyTimeError.id,
+                KeyTimeError.kind,
+                KeyTimeError.series,
+                KeyTimeError.country,
+                KeyTimeError.timezone,
+                KeyTimeError.session,
+                KeyTimeError.exam_date,
+            )
+        )
     }
     fixed = [e.id for key, e in existing.items() if key not in wanted]
-    if fixed:
-        db.session.execute(delete(KeyTimeError).where(KeyTimeError.id.in_(fixed)))
-    new = 0
+    for start in range(0, len(fixed), 500):
+        db.session.execute(
+            delete(KeyTimeError).where(KeyTimeError.id.in_(fixed[start : start + 500]))
+        )
+    # Core statements in bulk: a series without key times has thousands of these.
+    now = utcnow()
+    added, kept = [], []
     for key, (problem, entries, centres) in wanted.items():
-        components, examples = _held_up(*key[1:])
-        record = existing.get(key)
-        if record is None:
-            new += 1
-            record = KeyTimeError(
-                kind=key[0],
-                series=key[1],
-                country=key[2],
-                timezone=key[3],
-                session=key[4],
-                exam_date=key[5],
-                first_seen_at=utcnow(),
+        values = {
+            "key_time_id": problem.key_time_id,
+            "detail": problem.detail,
+            "entries": entries,
+            "centres": centres,
+        }
+        if key in existing:
+            kept.append({"id_": existing[key].id, **{f"new_{k}": v for k, v in values.items()}})
+        else:
+            added.append(
+                dict(
+                    zip(
+                        ("kind", "series", "country", "timezone", "session", "exam_date"),
+                        key,
+                        strict=True,
+                    )
+                )
+                | values
+                | {"first_seen_at": now}
             )
-            db.session.add(record)
-        record.key_time_id = problem.key_time_id
-        record.detail = problem.detail
-        record.entries, record.centres = entries, centres
-        record.components, record.example_centres = components, examples
-    db.session.flush()
-    return Refreshed(found=len(wanted), new=new, fixed=len(fixed))
+    table = KeyTimeError.__table__
+    if added:
+        db.session.execute(insert(table), added)
+    if kept:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("id_"))
+            .values(
+                {
+                    name: bindparam(f"new_{name}")
+                    for name in ("key_time_id", "detail", "entries", "centres")
+                }
+            ),
+            kept,
+        )
+    return Refreshed(found=len(wanted), new=len(added), fixed=len(fixed))
 
 
-def _held_up(series: str, country: str, tz: str, session: str, day: date) -> tuple[str, str]:
-    """The components, and the first few centre numbers, of one problem's entries."""
-    where = (
-        Entry.series == series,
-        Centre.country == country,
-        Centre.timezone == tz,
-        TimetableSlot.session == session,
-        TimetableSlot.exam_date == day,
+def held_up(errors: list[KeyTimeError]) -> dict[int, tuple[str, str]]:
+    """For the errors a page shows: the components, and the first few centre numbers,
+    of each one's entries. Two grouped queries for the whole page."""
+    if not errors:
+        return {}
+    group = (
+        Entry.series,
+        Centre.country,
+        Centre.timezone,
+        TimetableSlot.session,
+        TimetableSlot.exam_date,
     )
-
-    def joined(query):
-        return _with_slots(query).where(*where)
-
-    components = db.session.execute(
-        joined(select(Entry.syllabus, Entry.component).distinct())
+    keys = {(e.series, e.country, e.timezone, e.session, e.exam_date): e.id for e in errors}
+    scope = tuple_(*group).in_(list(keys))
+    components: dict[tuple, list[str]] = {}
+    for *key, syllabus, component in db.session.execute(
+        _with_slots(select(*group, Entry.syllabus, Entry.component).distinct())
+        .where(scope)
         .order_by(Entry.syllabus, Entry.component)
-        .limit(21)
-    ).all()
-    numbers = db.session.scalars(
-        joined(select(Centre.number).distinct()).order_by(Centre.number).limit(EXAMPLE_CENTRES)
-    ).all()
-    listed = ", ".join(f"{s}/{c}" for s, c in components[:20])
-    if len(components) > 20:
-        listed += ", …"
-    return listed, ", ".join(numbers)
+    ):
+        components.setdefault(tuple(key), []).append(f"{syllabus}/{component}")
+    numbered = (
+        _with_slots(
+            select(
+                *group,
+                Centre.number,
+                func.dense_rank().over(partition_by=group, order_by=Centre.number).label("rank"),
+            )
+        )
+        .where(scope)
+        .subquery()
+    )
+    examples: dict[tuple, list[str]] = {}
+    for *key, number in db.session.execute(
+        select(*(numbered.c[column.key] for column in group), numbered.c.number)
+        .where(numbered.c.rank <= EXAMPLE_CENTRES)
+        .distinct()
+        .order_by(numbered.c.number)
+    ):
+        examples.setdefault(tuple(key), []).append(number)
+    found = {}
+    for key, error_id in keys.items():
+        listed = components.get(key, [])
+        text = ", ".join(listed[:20]) + (", …" if len(listed) > 20 else "")
+        found[error_id] = (text, ", ".join(examples.get(key, [])))
+    return found
 
 
 def open_key_time_errors() -> int:

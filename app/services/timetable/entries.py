@@ -23,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import NamedTuple
 
@@ -45,6 +45,7 @@ from app.services.spreadsheets.reading import (
     read_sheet,
 )
 from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times
+from app.services.timetable.instants import LocalTimeProblem, to_utc, wall_time, zone
 from app.services.transactions import lock_entry_uploads, release_transaction
 
 # How long before an exam's key time its release window opens: the board's default,
@@ -203,8 +204,8 @@ def _clean_component(value) -> Cleaned:
         return None, shown, problem
     if not shown:
         return None, "", "is blank"
-    if len(shown) == 2 and shown.isascii() and shown.isdigit() and shown != "00":
-        return shown, shown, ""
+    if len(shown) <= 2 and shown.isascii() and shown.isdigit() and int(shown):
+        return shown.zfill(2), shown, ""  # "2" as the timetable reads it: 02
     return None, shown, "is not a component (2 digits, e.g. 22)"
 
 
@@ -340,11 +341,13 @@ class Windows:
     """When an exam's release window opens for a centre, for deciding whether an entry
     may still be made or withdrawn.
 
-    For now this is the default window: it opens `lead` (RELEASE_DEFAULT_DAYS_BEFORE
-    days) before the exam's key time at the centre, worked out by the release clock
-    (`checks.problem_or_times`); a key time that cannot be worked out (a Key Time
-    Error) leaves the window closed. The next issue replaces this with the release's
-    own authorisations (its opens_at for the centre and resource)."""
+    For now this is the default window: it opens `lead` (whole days) before the exam's
+    key time in the centre's own local time (09:00 on Thursday → 09:00 on Monday, even
+    across a clock change), worked out by the release clock. When the key time cannot
+    be worked out (a Key Time Error), neither can the window: an upload may then enter
+    and withdraw (no release can be timed for it yet), but a late entry refused earlier
+    is not let in on that account (`known` says so). The next issue replaces this with
+    the release's own authorisations (its opens_at for the centre and resource)."""
 
     def __init__(self, series: str, lead: timedelta, now: datetime | None = None) -> None:
         self.table = KeyTimeTable.of_series(series)
@@ -352,12 +355,9 @@ class Windows:
         self.now = now or utcnow()
         self._opens: dict[tuple, datetime | None] = {}
 
-    def opened(self, country: str, timezone: str, slot: _Slot) -> datetime | None:
-        """When the window opened, if it has; None if it has not (or cannot be said)."""
+    def _opening(self, country: str, timezone: str, slot: _Slot) -> datetime | None:
         key = (country, timezone, slot.session, slot.exam_date, slot.minutes)
-        try:
-            opens = self._opens[key]
-        except KeyError:
+        if key not in self._opens:
             found = problem_or_times(
                 self.table,
                 country,
@@ -366,10 +366,34 @@ class Windows:
                 slot.exam_date,
                 timedelta(minutes=slot.minutes),
             )
-            # A Key Time Error: when the window opens cannot be said, so it is closed.
-            opens = None if isinstance(found, Problem) else found.key - self.lead
-            self._opens[key] = opens
+            # A suspect key time (a published GMT time disagrees) still has an instant.
+            times = found.times if isinstance(found, Problem) else found
+            self._opens[key] = (
+                None if times is None else local_days_before(times.key, timezone, self.lead)
+            )
+        return self._opens[key]
+
+    def known(self, country: str, timezone: str, slot: _Slot) -> bool:
+        """Whether this centre's window for the slot can be worked out at all."""
+        return self._opening(country, timezone, slot) is not None
+
+    def opened(self, country: str, timezone: str, slot: _Slot) -> datetime | None:
+        """When the window opened, if it has; None if it has not (or cannot be said)."""
+        opens = self._opening(country, timezone, slot)
         return opens if opens is not None and opens <= self.now else None
+
+
+def local_days_before(key: datetime, timezone: str, lead: timedelta) -> datetime:
+    """The instant `lead` (whole days) before `key` on the clocks of `timezone`. If that
+    local time is skipped or repeated by a clock change, the earlier instant it could
+    mean: a window never opens later than the board's rule says."""
+    local = wall_time(key, timezone).replace(tzinfo=None) - lead
+    try:
+        return to_utc(local.date(), local.time(), timezone)
+    except LocalTimeProblem:
+        return min(
+            local.replace(tzinfo=zone(timezone), fold=fold).astimezone(UTC) for fold in (0, 1)
+        )
 
 
 @dataclass
@@ -839,12 +863,13 @@ def recheck_entry_errors(
         return done
     now = utcnow()
     centres = _centres_numbered({error.centre_number for error in errors})
+    stored = _entries_of(errors, centres)
     slots: dict[str, dict] = {}
     windows: dict[str, Windows] = {}
     entered: list[dict] = []
     for error in errors:
         if error.kind == "late-withdrawal":
-            entry = db.session.get(Entry, error.entry_id) if error.entry_id else None
+            entry = stored.get(error.entry_id)
             if entry is None or entry.withdrawn_at is not None:
                 _resolve(error, now, f"Resolved on {_day(now)}: the entry has been withdrawn.")
                 done.resolved += 1
@@ -858,9 +883,14 @@ def recheck_entry_errors(
         problem = _row_problem(*args)
         entry = None
         if problem is None:
-            entry = _stored_entry(error.series, centre.id, error.syllabus, error.component)
+            entry = stored.get((error.series, centre.id, error.syllabus, error.component))
             if entry is None or entry.withdrawn_at is not None:
-                opened = windows[error.series].opened(centre.country, centre.timezone, slot)
+                window = windows[error.series]
+                if error.kind == "late-entry" and not window.known(
+                    centre.country, centre.timezone, slot
+                ):
+                    continue  # late when refused; nothing says the window has closed since
+                opened = window.opened(centre.country, centre.timezone, slot)
                 if opened is not None:
                     problem = (
                         "late-entry",
@@ -928,20 +958,31 @@ def _centres_numbered(numbers: set[str]) -> dict[str, _Centre]:
                 Centre.deleted_at.is_not(None),
             ).where(Centre.number.in_(listed[start : start + CHUNK]))
         )
-        for id_, number, country, tz, zone, deleted in rows:
-            found[number] = _Centre(id_, number, country, tz, str(zone), bool(deleted))
+        for id_, number, country, tz, admin_zone, deleted in rows:
+            found[number] = _Centre(id_, number, country, tz, str(admin_zone), bool(deleted))
     return found
 
 
-def _stored_entry(series: str, centre_id: int, syllabus: str, component: str) -> Entry | None:
-    return db.session.scalar(
-        select(Entry).where(
-            Entry.series == series,
-            Entry.centre_id == centre_id,
-            Entry.syllabus == syllabus,
-            Entry.component == component,
-        )
-    )
+def _entries_of(errors: list[EntryError], centres: dict[str, _Centre]) -> dict:
+    """The stored entries the errors may be about, loaded at once: by id (late
+    withdrawals) and by (series, centre id, syllabus, component)."""
+    ids = sorted({error.entry_id for error in errors if error.entry_id})
+    centre_ids = sorted({centre.id for centre in centres.values()})
+    series = sorted({error.series for error in errors})
+    found: dict = {}
+    for start in range(0, len(ids), CHUNK):
+        for entry in db.session.scalars(
+            select(Entry).where(Entry.id.in_(ids[start : start + CHUNK]))
+        ):
+            found[entry.id] = entry
+    for start in range(0, len(centre_ids), CHUNK):
+        for entry in db.session.scalars(
+            select(Entry).where(
+                Entry.series.in_(series), Entry.centre_id.in_(centre_ids[start : start + CHUNK])
+            )
+        ):
+            found[(entry.series, entry.centre_id, entry.syllabus, entry.component)] = entry
+    return found
 
 
 def _enter(error: EntryError, centre: _Centre, entry: Entry | None, now: datetime) -> None:

@@ -2,17 +2,24 @@
 
 Every service that changes key times, the timetable, entries or centres calls
 one of these in the same transaction, so Entry Errors and Key Time Errors are
-never stale. Each is scoped to what changed, so one edit costs one small query.
+never stale. Each is scoped to what changed, so one edit costs a few small
+queries; many centre changes in one request (Delete Missing Centres) are
+followed up once, at the end of `centre_changes_together()`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from app.services.timetable.checks import refresh_key_time_errors
 from app.services.timetable.entries import recheck_entry_errors
 
+# The centres changed so far inside centre_changes_together(): (countries, numbers).
+_together: ContextVar[tuple[set[str], set[str]] | None] = ContextVar("together", default=None)
+
 
 def key_times_changed(series: str, countries: Iterable[str]) -> None:
-    recheck_entry_errors(series=series)
+    recheck_entry_errors(series=series)  # late entries depend on key times
     refresh_key_time_errors(series, countries)
 
 
@@ -25,7 +32,34 @@ def entries_changed(series: str) -> None:
     refresh_key_time_errors(series)
 
 
-def centres_changed(countries: Iterable[str] | None = None) -> None:
-    """Centres were added, edited, deleted or restored in `countries` (None: any)."""
-    recheck_entry_errors()
-    refresh_key_time_errors(None, countries)
+def centres_changed(countries: Iterable[str], numbers: Iterable[str]) -> None:
+    """Centres numbered `numbers` (their old numbers too, if renumbered) were added,
+    edited, deleted or restored, in `countries` (old and new)."""
+    together = _together.get()
+    if together is not None:
+        together[0].update(countries)
+        together[1].update(numbers)
+        return
+    _follow_up_centres(set(countries), set(numbers))
+
+
+@contextmanager
+def centre_changes_together() -> Iterator[None]:
+    """Follow up every centre change made inside the block once, when it ends."""
+    if _together.get() is not None:
+        yield
+        return
+    collected: tuple[set[str], set[str]] = (set(), set())
+    token = _together.set(collected)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    _follow_up_centres(*collected)
+
+
+def _follow_up_centres(countries: set[str], numbers: set[str]) -> None:
+    if numbers:
+        recheck_entry_errors(centre_numbers=numbers)
+    if countries:
+        refresh_key_time_errors(None, countries)

@@ -497,7 +497,9 @@ def copy_plan(source: str, target: str) -> CopyPlan:
 
 
 def copy_series(source: str, target: str) -> CopyPlan:
-    """Add `source`'s rows to `target` (see copy_plan), in one insert."""
+    """Add `source`'s rows to `target` (see copy_plan), in one insert. The local times
+    are copied; the published GMT times are not: they hold only for the source series'
+    dates (June's 09:00 BST is 08:00 GMT, November's 09:00 GMT is 09:00)."""
     plan = copy_plan(source, target)
     if plan.rows:
         db.session.execute(
@@ -507,7 +509,7 @@ def copy_series(source: str, target: str) -> CopyPlan:
                     "series": target,
                     "country": row.country,
                     "timezone": row.timezone,
-                    **{name: getattr(row, name) for name in FIELDS},
+                    **{name: getattr(row, name) for name in LOCAL_FIELDS},
                 }
                 for row in plan.rows
             ],
@@ -861,6 +863,18 @@ def apply_upload(plan: UploadPlan, file_name: str, rows: int) -> None:
             "added": plan.added,
             "changed": plan.changed,
             "unchanged": plan.unchanged,
+            # What each overwritten time was, as a single row's save records it.
+            "changes": [
+                {
+                    "country": place.country,
+                    "timezone": place.timezone,
+                    "session": change.session,
+                    "before": list(change.before),
+                    "after": list(change.after),
+                }
+                for place in plan.places
+                for change in place.changed
+            ],
         },
     )
     if touched:

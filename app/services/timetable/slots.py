@@ -176,8 +176,19 @@ _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
-def exam_date_of(value, year: int) -> date:
-    """An Excel date cell, or text 2026-06-02 or 02/06/2026 (day first); in `year`."""
+def series_dates(series: str) -> tuple[date, date]:
+    """When a series' exams may be sat: from the first day of the month two before its
+    own to its month's last day (June 2026: 1 April to 30 June; March: from 1 January).
+    Narrow enough that a date typed month first (06/02/2026 meant as 2 June) is
+    refused, not misread."""
+    year, month = int(series[:4]), int(series[5:7])
+    first = date(year, month - 2, 1)  # series are in March, June and November
+    last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    return first, last
+
+
+def exam_date_of(value, dates: tuple[date, date]) -> date:
+    """An Excel date cell, or text 2026-06-02 or 02/06/2026 (day first), within `dates`."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise CellProblem("blank: give the exam date, e.g. 2026-06-02")
     if isinstance(value, datetime):
@@ -206,8 +217,16 @@ def exam_date_of(value, year: int) -> date:
         raise CellProblem(
             "a number, not a date: format the cell as a date, or write it as 2026-06-02"
         )
-    if day.year != year:
-        raise CellProblem(f"not in {year}: the series' exams are sat in {year}")
+    first, last = dates
+    if not first <= day <= last:
+        raise CellProblem(
+            f"not in this series: its exams are sat from {first:%-d %B} to {last:%-d %B %Y}"
+            + (
+                " (dates are written day first: 02/06/2026 is 2 June)"
+                if isinstance(value, str) and "/" in value
+                else ""
+            )
+        )
     return day
 
 
@@ -340,12 +359,13 @@ _PARSERS = {
 
 def read_timetable(content: bytes, series: str) -> ReadResult:
     """Check the file is a safe .xlsx, then read and check every row for `series`
-    (its dates must be in the series' year). Raises FileProblem for the file as a whole."""
-    year = int(series[:4])
-    return read_sheet(content, "timetable", lambda rows, title: _read_rows(rows, title, year))
+    (its dates must be in the series' months: `series_dates`). Raises FileProblem for
+    the file as a whole."""
+    dates = series_dates(series)
+    return read_sheet(content, "timetable", lambda rows, title: _read_rows(rows, title, dates))
 
 
-def _read_rows(rows, sheet_name: str, year: int) -> ReadResult:
+def _read_rows(rows, sheet_name: str, dates: tuple[date, date]) -> ReadResult:
     result = ReadResult(sheet_name=sheet_name)
     rows = iter(rows)
     header_row, columns = find_header(rows, COLUMNS, REQUIRED, TITLES, "timetable", MAX_SHEET_ROWS)
@@ -391,7 +411,7 @@ def _read_rows(rows, sheet_name: str, year: int) -> ReadResult:
                 continue
             try:
                 if name == "exam_date":
-                    found[name] = exam_date_of(value, year)
+                    found[name] = exam_date_of(value, dates)
                 else:
                     found[name] = _PARSERS[name](value)
             except CellProblem as problem:

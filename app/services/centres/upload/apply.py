@@ -212,7 +212,10 @@ def _apply(run: ImportRun, plan: Plan, sheet_name: str) -> None:
     db.session.flush()  # the run's id, for the Events of its changes
     run.new_user_ids = apply_plan(plan, run.id)
     if plan.new_centres:  # they may be centres that entries named
-        followups.centres_changed({centre.country for centre in plan.new_centres})
+        followups.centres_changed(
+            {centre.country for centre in plan.new_centres},
+            {centre.number for centre in plan.new_centres},
+        )
     run.status = "applied"
     run.created_centres = len(plan.new_centres)
     run.created_users = len(plan.new_users)
