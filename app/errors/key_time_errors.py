@@ -16,7 +16,8 @@ from app.services.audit import record_event
 from app.services.errors import DomainError
 from app.services.geography import countries
 from app.services.resources.naming import series_label
-from app.services.timetable.checks import held_up, refresh_key_time_errors
+from app.services.timetable import followups
+from app.services.timetable.checks import held_up
 from app.services.timetable.instants import TZ_DATABASE_VERSION
 from app.services.timetable.key_times import dom_id
 from app.web.access import allow
@@ -96,7 +97,7 @@ def _label(series: str) -> str:
 @bp.route("/key-times/check", methods=["POST"])
 @allow("admin")
 def check_key_times():
-    result = refresh_key_time_errors()
+    result = followups.check_everything()
     record_event(
         "key_time_errors.checked",
         details={"found": result.found, "new": result.new, "fixed": result.fixed},

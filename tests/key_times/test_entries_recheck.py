@@ -11,6 +11,7 @@ from app.services.centres.operations import (
     CentreDetails,
     create_centre,
     restore_centre,
+    soft_delete_centre,
     update_centre,
 )
 from app.services.clock import utcnow
@@ -218,3 +219,35 @@ def test_a_recheck_costs_the_same_few_queries_however_many_errors(db, slot, coun
         return len(statements)
 
     assert statements_for(["GB1"]) == statements_for([f"GB{n}" for n in range(40)])
+
+
+def test_an_entry_a_later_change_makes_wrong_is_listed_until_it_is_put_right(db, slot, make_centre):
+    centre = make_centre(number="GB7", zone=4)
+    other = make_centre(number="GB8", zone=4)
+    exam = slot("0580", "22", zones="45")
+    uploaded(db, [("GB7", 580, 22), ("GB8", 580, 22)])
+    assert open_errors(db) == []
+    # The centre moves to zone 3, where 0580/22 is not sat; the other centre is deleted.
+    update_centre(db.session.get(type(centre), centre.id), gb("GB7", zone=3))
+    soft_delete_centre(db.session.get(type(other), other.id))
+    db.session.commit()
+    assert open_errors(db) == [
+        ("deleted-centre", None, "GB8", "0580", "22"),
+        ("wrong-zone", None, "GB7", "0580", "22"),
+    ]
+    wrong = db.session.scalars(select(EntryError).where(EntryError.kind == "wrong-zone")).one()
+    assert wrong.detail == (
+        "Centre GB7 is in zone 3; 0580/22 is sat in zones 4, 5. The entry made earlier is "
+        "kept: withdraw it with the next entries file, or fix the cause."
+    )
+    assert entries(db) == {("GB7", "0580", "22"), ("GB8", "0580", "22")}  # kept
+    # A second change finds them listed already: no duplicates.
+    followups.centres_changed(["GB"], ["GB7", "GB8"])
+    db.session.commit()
+    assert len(open_errors(db)) == 2
+    # The timetable is corrected to all zones, and the centre restored: both resolved.
+    db.session.get(TimetableSlot, exam.id).zones = ""
+    followups.timetable_changed(SERIES)
+    restore_centre(db.session.get(type(other), other.id))
+    db.session.commit()
+    assert open_errors(db) == []

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, or_, select, text, update
+from sqlalchemy import String, bindparam, cast, func, insert, or_, select, text, update
 
 from app.extensions import db
 from app.models import Centre, Entry, EntryError, EntryUpload, TimetableSlot
@@ -821,6 +821,125 @@ def _replace_errors(plan: Plan, upload: EntryUpload, now: datetime) -> None:
         )
     if new_rows:
         db.session.execute(insert(ERRORS), new_rows)
+
+
+# ---------------------------------------------------------------------------
+# Entries that a later change makes wrong
+
+
+def flag_live_entries(
+    series: str | None = None, centre_numbers: Iterable[str] | None = None
+) -> int:
+    """Make an Entry Error for each live entry (of `series`, of `centre_numbers`) that
+    a change since it was made has put wrong: its centre deleted, its component gone
+    from the timetable, or the centre's zone no longer among the component's. The
+    entry is kept (withdrawing is the entries file's business); the error says so,
+    and the re-check resolves it once the cause is fixed. Returns how many were made.
+
+    One query finds them (the database compares, not Python), so a timetable upload
+    of a 300,000-entry series costs one scan."""
+    slot = TimetableSlot
+    centre_zone = cast(Centre.zone, String)
+    query = (
+        select(
+            Entry.id,
+            Entry.series,
+            Entry.syllabus,
+            Entry.component,
+            Centre.number,
+            Centre.zone,
+            Centre.deleted_at.is_not(None),
+            slot.id,
+            slot.zones,
+        )
+        .join(Centre, Centre.id == Entry.centre_id)
+        .outerjoin(
+            slot,
+            (slot.series == Entry.series)
+            & (slot.syllabus == Entry.syllabus)
+            & (slot.component == Entry.component),
+        )
+        .where(
+            Entry.withdrawn_at.is_(None),
+            or_(
+                Centre.deleted_at.is_not(None),
+                slot.id.is_(None),
+                (slot.zones != "") & ~slot.zones.contains(centre_zone),
+            ),
+        )
+    )
+    if series is not None:
+        query = query.where(Entry.series == series)
+    if centre_numbers is not None:
+        numbers = sorted({number.upper() for number in centre_numbers})
+        if not numbers:
+            return 0
+        query = query.where(Centre.number.in_(numbers))
+    found = db.session.execute(query).all()
+    if not found:
+        return 0
+    open_keys = set(
+        db.session.execute(
+            select(
+                EntryError.series,
+                EntryError.kind,
+                EntryError.centre_number,
+                EntryError.syllabus,
+                EntryError.component,
+            ).where(
+                EntryError.resolved_at.is_(None),
+                EntryError.dismissed_at.is_(None),
+                EntryError.series.in_({row[1] for row in found}),
+            )
+        ).all()
+    )
+    now = utcnow()
+    made = []
+    for (
+        entry_id,
+        entry_series,
+        syllabus,
+        component,
+        number,
+        zone_,
+        deleted,
+        slot_id,
+        zones,
+    ) in found:
+        centre = _Centre(0, number, "", "", str(zone_), deleted)
+        wrong = _row_problem(
+            number,
+            centre,
+            _Slot("", None, 0, zones) if slot_id is not None else None,
+            syllabus,
+            component,
+            entry_series,
+        )
+        if wrong is None or (entry_series, wrong[0], number, syllabus, component) in open_keys:
+            continue
+        made.append(
+            {
+                "series": entry_series,
+                "kind": wrong[0],
+                "upload_id": None,
+                "row": None,
+                "centre_number": number,
+                "syllabus": syllabus,
+                "component": component,
+                "entry_id": entry_id,
+                "detail": wrong[1] + " The entry made earlier is kept: withdraw it with the "
+                "next entries file, or fix the cause.",
+                "created_at": now,
+                "resolved_at": None,
+                "resolution": "",
+                "dismissed_at": None,
+                "dismissed_by_id": None,
+                "dismiss_reason": "",
+            }
+        )
+    if made:
+        db.session.execute(insert(ERRORS), made)
+    return len(made)
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from app.services.timetable.checks import refresh_key_time_errors
-from app.services.timetable.entries import recheck_entry_errors
+from app.services.timetable.entries import flag_live_entries, recheck_entry_errors
 
 # The centres changed so far inside centre_changes_together(): (countries, numbers).
 _together: ContextVar[tuple[set[str], set[str]] | None] = ContextVar("together", default=None)
@@ -25,6 +25,7 @@ def key_times_changed(series: str, countries: Iterable[str]) -> None:
 
 def timetable_changed(series: str) -> None:
     recheck_entry_errors(series=series)
+    flag_live_entries(series=series)  # a component's zones may have changed
     refresh_key_time_errors(series)
 
 
@@ -61,5 +62,15 @@ def centre_changes_together() -> Iterator[None]:
 def _follow_up_centres(countries: set[str], numbers: set[str]) -> None:
     if numbers:
         recheck_entry_errors(centre_numbers=numbers)
+        flag_live_entries(centre_numbers=numbers)  # deleted, or moved to another zone
     if countries:
         refresh_key_time_errors(None, countries)
+
+
+def check_everything():
+    """Work out every series' Entry Errors and Key Time Errors afresh: after a tz
+    database upgrade, the one input that changes without an edit. Returns the Key
+    Time Errors' Refreshed."""
+    recheck_entry_errors()
+    flag_live_entries()
+    return refresh_key_time_errors()
