@@ -30,10 +30,10 @@ from app.services.transactions import begin_write, is_lock_timeout
 from app.web.access import allow
 from app.web.htmx import confirmation_page, fragment_or_redirect
 from app.web.limits import accepts_upload
+from app.web.workbooks import workbook_download
 
 log = logging.getLogger(__name__)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HISTORY_SIZE = 20
 IN_PROGRESS = (
     "Another centres upload is being applied right now. Please wait a minute and upload "
@@ -142,11 +142,7 @@ def _import(content: bytes, file_name: str, token: str | None = None, confirmed=
 @bp.route("/centres/upload/sample.xlsx")
 @allow("admin")
 def upload_sample():
-    return current_app.response_class(
-        sample_workbook(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="centres-sample.xlsx"'},
-    )
+    return workbook_download(sample_workbook(), "centres-sample.xlsx")
 
 
 @bp.route("/centres/imports/<int:run_id>")
@@ -282,11 +278,4 @@ def new_user_pins_file(run_id: int):
     run = _applied_run_or_404(run_id)
     rows = new_user_pins(run)
     record_event("centres.pins_downloaded", subject=run, details={"users": len(rows)})
-    return current_app.response_class(
-        pins_workbook(rows),
-        mimetype=XLSX,
-        headers={
-            "Content-Disposition": f'attachment; filename="new-user-pins-{run.id}.xlsx"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return workbook_download(pins_workbook(rows), f"new-user-pins-{run.id}.xlsx", private=True)

@@ -30,10 +30,10 @@ from app.services.transactions import after_commit, is_lock_timeout
 from app.web.access import allow
 from app.web.forms import PortalForm
 from app.web.limits import accepts_upload
+from app.web.workbooks import workbook_download
 
 log = logging.getLogger(__name__)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_KIND = "entries"
 HISTORY_SIZE = 20
 WITHDRAWN_LISTED = 500
@@ -195,8 +195,5 @@ def entries_report(upload_id: int):
 @bp.route("/entries/sample.xlsx")
 @allow("admin")
 def entries_sample():
-    return current_app.response_class(
-        text_workbook("Entries", ["Centre Number", "Syllabus", "Component"], SAMPLE_ROWS),
-        mimetype=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="entries-sample.xlsx"'},
-    )
+    sample = text_workbook("Entries", ["Centre Number", "Syllabus", "Component"], SAMPLE_ROWS)
+    return workbook_download(sample, "entries-sample.xlsx")

@@ -35,8 +35,8 @@ from app.services.transactions import after_commit, changes, release_transaction
 from app.web.access import allow
 from app.web.htmx import confirmation_page, fragment_or_redirect, is_htmx_fragment_request
 from app.web.limits import accepts_upload
+from app.web.workbooks import workbook_download
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_KIND = "key-times"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 NOT_WAITING = (
@@ -597,8 +597,4 @@ def _process(series, content, file_name, *, form=None, token=None, confirmed=Non
 @bp.route("/sample.xlsx")
 @allow("admin")
 def sample():
-    return current_app.response_class(
-        service.sample_workbook(),
-        mimetype=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="key-times-sample.xlsx"'},
-    )
+    return workbook_download(service.sample_workbook(), "key-times-sample.xlsx")

@@ -22,8 +22,8 @@ from app.web.access import allow
 from app.web.htmx import confirmation_page, fragment_or_redirect, render_page_or_fragment
 from app.web.limits import accepts_upload
 from app.web.paging import page_number
+from app.web.workbooks import workbook_download
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_KIND = "timetable"
 RESULTS = "timetable-results"
 LIST_ARGS = ("series", "code", "date", "session", "page")
@@ -263,11 +263,7 @@ def timetable_sample():
         series = clean_series(request.args.get("series", "")[:20])
     except MetadataError:
         series = slots.default_series(utcnow().date())
-    return current_app.response_class(
-        slots.sample_workbook(series),
-        mimetype=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="timetable-sample-{series}.xlsx"'},
-    )
+    return workbook_download(slots.sample_workbook(series), f"timetable-sample-{series}.xlsx")
 
 
 # ---------------------------------------------------------------------------

@@ -675,7 +675,7 @@ def test_cancel_discards_the_kept_file_and_changes_nothing(
     make_centre(number="GB101", name="Old Hillside")
     preview = upload(client, openpyxl_file([row()]))
     action = re.search(r'action="([^"]+/cancel)"', preview.get_data(as_text=True)).group(1)
-    kept = list((Path(app.instance_path) / "pending-uploads").glob("*.xlsx"))
+    kept = list((Path(app.instance_path) / "pending-sheets").glob("*.xlsx"))
     assert len(kept) == 1
     response = client.post(action, data={"csrf_token": csrf_token_of(client, "/")})
     assert response.headers["Location"] == "/admin/centres/upload"
