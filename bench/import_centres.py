@@ -170,7 +170,7 @@ def post_file(browser: Browser, content: bytes) -> tuple[float, str]:
 
 def confirm(browser: Browser, preview: str):
     """Press Confirm on the preview: the admin's second click."""
-    action = re.search(r'<form method="post" action="([^"]+)" hx-boost', preview).group(1)
+    action = re.search(r'<form method="post" action="([^"]+)" data-submit-once', preview).group(1)
     fields = {
         "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', preview).group(1),
         "plan": re.search(r'name="plan" value="([^"]+)"', preview).group(1),

@@ -37,7 +37,7 @@ def confirm(client, response, headers=None):
     """Press Confirm on the preview `response` shows."""
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Check the upload before it is applied" in page, page
-    action = re.search(r'<form method="post" action="([^"]+)" hx-boost="true">', page).group(1)
+    action = re.search(r'<form method="post" action="([^"]+/waiting/[^"]+)"', page).group(1)
     plan = re.search(r'name="plan" value="([0-9a-f]+)"', page).group(1)
     return client.post(
         action,

@@ -66,6 +66,7 @@ def test_creating_the_missing_centre_enters_its_rows(db, slot, clock):
     entry = db.session.scalars(select(Entry)).one()
     error = db.session.scalars(select(EntryError)).one()
     assert entry.upload_id == error.upload_id and entry.entered_at == clock.now
+    assert error.resolved_at == clock.now  # written in bulk, read back as the same instant
     event = db.session.scalars(select(Event).where(Event.action == "entry_errors.rechecked")).one()
     assert event.details["entered"] == 1
     assert event.details["entries"] == [{"series": SERIES, "centre": "GB7", "component": "0580/22"}]
@@ -205,20 +206,28 @@ def test_rows_of_the_file_itself_wait_for_a_new_file(db, slot, make_centre, kind
     assert [error[0] for error in open_errors(db)] == [kind]
 
 
-def test_a_recheck_costs_the_same_few_queries_however_many_errors(db, slot, count_queries):
-    """One query per error would be thousands after a big upload of unknown centres."""
-    slot("0580", "22")
-    slot("0580", "42")
+def test_a_recheck_costs_the_same_few_queries_however_many_errors(
+    db, slot, make_centre, count_queries
+):
+    """Rows waiting for a component to be timetabled, all entered by one re-check: no
+    query per error (there were two each: thousands after a big upload)."""
 
-    def statements_for(numbers: list[str]) -> int:
-        uploaded(db, [(n, 580, c) for n in numbers for c in (22, 42)])
+    def statements_for(numbers: list[str], series: str) -> int:
+        for number in numbers:
+            make_centre(number=number)
+        db.session.rollback()
+        upload_entries(workbook([(n, 580, 22) for n in numbers]), "e.xlsx", series, actor_id=None)
+        db.session.commit()
+        slot("0580", "22", series=series)  # stored directly: nothing has rechecked yet
         with count_queries() as statements:
             done = recheck_entry_errors()
-        db.session.rollback()
-        assert done.resolved == 0  # the centres are still unknown
+        db.session.commit()
+        assert done.entered == len(numbers)
         return len(statements)
 
-    assert statements_for(["GB1"]) == statements_for([f"GB{n}" for n in range(40)])
+    assert statements_for(["GB1"], "2026-06") == statements_for(
+        [f"GC{n}" for n in range(40)], "2026-11"
+    )
 
 
 def test_an_entry_a_later_change_makes_wrong_is_listed_until_it_is_put_right(db, slot, make_centre):
@@ -251,3 +260,55 @@ def test_an_entry_a_later_change_makes_wrong_is_listed_until_it_is_put_right(db,
     restore_centre(db.session.get(type(other), other.id))
     db.session.commit()
     assert open_errors(db) == []
+
+
+def test_a_dismissed_error_about_a_live_entry_stays_dismissed(db, slot, make_centre):
+    centre = make_centre(number="GB7", zone=4)
+    slot("0580", "22", zones="45")
+    uploaded(db, [("GB7", 580, 22)])
+    update_centre(db.session.get(type(centre), centre.id), gb("GB7", zone=3))
+    db.session.commit()
+    (error,) = db.session.scalars(select(EntryError)).all()
+    dismiss_entry_error(error, "Sits it at a zone 4 centre nearby", None)
+    db.session.commit()
+    followups.timetable_changed(SERIES)
+    followups.check_everything()
+    db.session.commit()
+    assert open_errors(db) == []
+    assert len(db.session.scalars(select(EntryError)).all()) == 1
+
+
+def test_a_recheck_leaves_a_flagged_errors_words_as_they_are(db, slot, make_centre):
+    centre = make_centre(number="GB7", zone=4)
+    slot("0580", "22", zones="45")
+    uploaded(db, [("GB7", 580, 22)])
+    update_centre(db.session.get(type(centre), centre.id), gb("GB7", zone=3))
+    db.session.commit()
+    before = db.session.scalars(select(EntryError.detail)).one()
+    done = recheck_entry_errors()
+    db.session.commit()
+    assert (done.changed, done.resolved) == (0, 0)
+    assert db.session.scalars(select(EntryError.detail)).one() == before
+    assert (
+        db.session.scalars(select(Event).where(Event.action == "entry_errors.rechecked")).all()
+        == []
+    )
+
+
+def test_centre_changes_made_together_are_followed_up_once(db, make_centre, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        followups,
+        "_follow_up_centres",
+        lambda countries, numbers: calls.append((countries, numbers)),
+    )
+    first, second = (
+        make_centre(number="GB7"),
+        make_centre(number="FR1", country="FR", timezone="Europe/Paris"),
+    )
+    calls.clear()
+    with followups.centre_changes_together():
+        soft_delete_centre(first)
+        soft_delete_centre(second)
+        assert calls == []
+    assert calls == [({"GB", "FR"}, {"GB7", "FR1"})]

@@ -52,7 +52,7 @@ def preview_forms(response) -> tuple[str, str, str]:
     """(Confirm action, plan fingerprint, Cancel action) of a preview page."""
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and PREVIEW_HEADING in page, page[:3000]
-    actions = re.findall(r'<form method="post" action="([^"]+)" hx-boost="true">', page)
+    actions = re.findall(r'<form method="post" action="([^"]+/waiting/[^"]+)"', page)
     plan = re.search(r'name="plan" value="([0-9a-f]{64})"', page).group(1)
     return actions[0], plan, actions[1]
 

@@ -27,7 +27,9 @@ from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import NamedTuple
 
-from sqlalchemy import String, bindparam, cast, func, insert, or_, select, text, update
+from sqlalchemy import String, bindparam, cast, func, insert, or_, select, text, tuple_, update
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import Centre, Entry, EntryError, EntryUpload, TimetableSlot
@@ -544,6 +546,10 @@ def _late_withdrawal(number: str, syllabus: str, component: str, opened: datetim
 
 
 KEPT = " The entry made earlier is kept."
+# An entry a later change made wrong (flag_live_entries).
+LIVE_KEPT = (
+    " The entry made earlier is kept: withdraw it with the next entries file, or fix the cause."
+)
 
 
 def reconcile(file: EntriesFile, series: str, lead: timedelta = DEFAULT_WINDOW_LEAD) -> Plan:
@@ -887,8 +893,8 @@ def flag_live_entries(
                 EntryError.syllabus,
                 EntryError.component,
             ).where(
+                # Dismissed ones count as listed: a dismissal is never undone.
                 EntryError.resolved_at.is_(None),
-                EntryError.dismissed_at.is_(None),
                 EntryError.series.in_({row[1] for row in found}),
             )
         ).all()
@@ -927,8 +933,7 @@ def flag_live_entries(
                 "syllabus": syllabus,
                 "component": component,
                 "entry_id": entry_id,
-                "detail": wrong[1] + " The entry made earlier is kept: withdraw it with the "
-                "next entries file, or fix the cause.",
+                "detail": wrong[1] + LIVE_KEPT,
                 "created_at": now,
                 "resolved_at": None,
                 "resolution": "",
@@ -986,11 +991,14 @@ def recheck_entry_errors(
     slots: dict[str, dict] = {}
     windows: dict[str, Windows] = {}
     entered: list[dict] = []
+    resolved: list[tuple[EntryError, str]] = []
+    new_entries: list[dict] = []
+    reentered: list[int] = []
     for error in errors:
         if error.kind == "late-withdrawal":
             entry = stored.get(error.entry_id)
             if entry is None or entry.withdrawn_at is not None:
-                _resolve(error, now, f"Resolved on {_day(now)}: the entry has been withdrawn.")
+                resolved.append((error, f"Resolved on {_day(now)}: the entry has been withdrawn."))
                 done.resolved += 1
             continue
         if error.series not in slots:
@@ -1016,16 +1024,34 @@ def recheck_entry_errors(
                         _late_entry(error.centre_number, error.syllabus, error.component, opened),
                     )
         if problem is not None:
-            if (error.kind, error.detail) != problem:
-                error.kind, error.detail = problem
+            # The same cause keeps its words (an upload's or flag_live_entries' ending).
+            if error.kind != problem[0] or not error.detail.startswith(problem[1]):
+                error.kind, error.detail = (
+                    problem[0],
+                    problem[1] + (LIVE_KEPT if error.entry_id and error.upload_id is None else ""),
+                )
                 done.changed += 1
             continue
         because = FIXED_BECAUSE[error.kind]
         if entry is not None and entry.withdrawn_at is None:
-            _resolve(error, now, f"Resolved on {_day(now)}: {because}; the entry was already made.")
+            resolved.append(
+                (error, f"Resolved on {_day(now)}: {because}; the entry was already made.")
+            )
         else:
-            _enter(error, centre, entry, now)
-            _resolve(error, now, f"Entered on {_day(now)}: {because}.")
+            if entry is None:
+                new_entries.append(
+                    {
+                        "series": error.series,
+                        "centre_id": centre.id,
+                        "syllabus": error.syllabus,
+                        "component": error.component,
+                        "entered_at": now,
+                        "upload_id": error.upload_id,
+                    }
+                )
+            else:
+                reentered.append(entry.id)
+            resolved.append((error, f"Entered on {_day(now)}: {because}."))
             done.entered += 1
             entered.append(
                 {
@@ -1035,7 +1061,8 @@ def recheck_entry_errors(
                 }
             )
         done.resolved += 1
-    db.session.flush()
+    db.session.flush()  # the errors whose cause changed
+    _write_recheck(now, resolved, new_entries, reentered)
     if done.resolved or done.changed:
         record_event(
             "entry_errors.rechecked",
@@ -1058,9 +1085,31 @@ def _day(moment: datetime) -> str:
     return f"{moment.day} {moment:%B %Y}"
 
 
-def _resolve(error: EntryError, now: datetime, resolution: str) -> None:
-    error.resolved_at = now
-    error.resolution = resolution
+def _write_recheck(now: datetime, resolved: list, new_entries: list, reentered: list) -> None:
+    """What a re-check decided, in a few bulk statements (not one per error)."""
+    if new_entries:
+        db.session.execute(insert(Entry.__table__), new_entries)
+    for ids in _chunks(reentered):
+        db.session.execute(
+            update(Entry.__table__)
+            .where(Entry.__table__.c.id.in_(ids))
+            .values(withdrawn_at=None, withdrawn_upload_id=None)
+        )
+    if resolved:
+        db.session.execute(
+            update(ERRORS)
+            .where(ERRORS.c.id == bindparam("_id"))
+            .values(
+                resolved_at=bindparam("_at", type_=ERRORS.c.resolved_at.type),
+                resolution=bindparam("_text"),
+            ),
+            [{"_id": error.id, "_at": now, "_text": text} for error, text in resolved],
+        )
+    for error, _text in resolved:
+        db.session.expire(error)  # written by Core: read again if asked
+    for entry_id in reentered:
+        if (entry := db.session.identity_map.get(identity_key(Entry, entry_id))) is not None:
+            db.session.expire(entry)
 
 
 def _centres_numbered(numbers: set[str]) -> dict[str, _Centre]:
@@ -1083,43 +1132,27 @@ def _centres_numbered(numbers: set[str]) -> dict[str, _Centre]:
 
 
 def _entries_of(errors: list[EntryError], centres: dict[str, _Centre]) -> dict:
-    """The stored entries the errors may be about, loaded at once: by id (late
-    withdrawals) and by (series, centre id, syllabus, component)."""
+    """The stored entries the errors are about, loaded at once: by id (late
+    withdrawals) and by (series, centre id, syllabus, component) — those only, not
+    every entry of their centres."""
     ids = sorted({error.entry_id for error in errors if error.entry_id})
-    centre_ids = sorted({centre.id for centre in centres.values()})
-    series = sorted({error.series for error in errors})
+    keys = sorted(
+        {
+            (error.series, centres[error.centre_number].id, error.syllabus, error.component)
+            for error in errors
+            if error.centre_number in centres
+        }
+    )
     found: dict = {}
+    plain = select(Entry).options(lazyload(Entry.centre))
     for start in range(0, len(ids), CHUNK):
-        for entry in db.session.scalars(
-            select(Entry).where(Entry.id.in_(ids[start : start + CHUNK]))
-        ):
+        for entry in db.session.scalars(plain.where(Entry.id.in_(ids[start : start + CHUNK]))):
             found[entry.id] = entry
-    for start in range(0, len(centre_ids), CHUNK):
-        for entry in db.session.scalars(
-            select(Entry).where(
-                Entry.series.in_(series), Entry.centre_id.in_(centre_ids[start : start + CHUNK])
-            )
-        ):
+    key = tuple_(Entry.series, Entry.centre_id, Entry.syllabus, Entry.component)
+    for start in range(0, len(keys), CHUNK):
+        for entry in db.session.scalars(plain.where(key.in_(keys[start : start + CHUNK]))):
             found[(entry.series, entry.centre_id, entry.syllabus, entry.component)] = entry
     return found
-
-
-def _enter(error: EntryError, centre: _Centre, entry: Entry | None, now: datetime) -> None:
-    if entry is None:
-        db.session.add(
-            Entry(
-                series=error.series,
-                centre_id=centre.id,
-                syllabus=error.syllabus,
-                component=error.component,
-                entered_at=now,
-                upload_id=error.upload_id,
-            )
-        )
-    else:
-        entry.withdrawn_at = None
-        entry.withdrawn_upload_id = None
-    db.session.flush()
 
 
 # ---------------------------------------------------------------------------

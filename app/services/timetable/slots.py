@@ -179,8 +179,9 @@ _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 def series_dates(series: str) -> tuple[date, date]:
     """When a series' exams may be sat: from the first day of the month two before its
     own to its month's last day (June 2026: 1 April to 30 June; March: from 1 January).
-    Narrow enough that a date typed month first (06/02/2026 meant as 2 June) is
-    refused, not misread."""
+    A date typed month first is refused when its day-first reading falls outside
+    (06/02/2026, meant as 2 June, is 6 February); one that stays inside (06/05/2026)
+    cannot be told apart, which is why the page asks for Excel dates or 2026-06-02."""
     year, month = int(series[:4]), int(series[5:7])
     first = date(year, month - 2, 1)  # series are in March, June and November
     last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)

@@ -8,6 +8,7 @@ rows: a 20 MB workbook stays out of the database (and its backups and the
 ImportRun history, which records what was done), and no migration is needed.
 """
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class PendingUploads:
 
     def __init__(self, instance_path: str | Path) -> None:
         self.files = PendingFiles(instance_path)
+        # Where they waited before they were pending workbooks: nothing there is
+        # confirmable now, and it holds users' addresses.
+        shutil.rmtree(Path(instance_path) / "pending-uploads", ignore_errors=True)
 
     def keep(self, content: bytes, file_name: str, actor_id: int, read: ReadResult) -> str:
         """Keep an uploaded file, and its rows as read, until it is confirmed or
