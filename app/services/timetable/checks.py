@@ -378,3 +378,57 @@ def key_time_utc_on(row: KeyTime, session: str, day: date, timezone: str) -> dat
         )
     except UnknownZone as error:
         return Problem("unknown-zone", str(error))
+
+
+@dataclass(frozen=True)
+class KeyTimeErrorPage:
+    """One page of Errors → Key Time Errors, with what each error holds up."""
+
+    errors: list[KeyTimeError]
+    held: dict[int, tuple[str, str]]  # error id → (components, example centres)
+    row_zones: dict[int, str]  # key time id → its row's time zone ("" for a country)
+    total: int
+    number: int
+    pages: int
+    size: int
+    all_series: list[str]
+
+
+def key_time_error_page(series: str, kind: str, number: int, size: int = 50) -> KeyTimeErrorPage:
+    """The Key Time Errors of `series` and `kind` ("" for all), page `number` (past the
+    last: the last), in exam order."""
+    query = select(KeyTimeError)
+    if series:
+        query = query.where(KeyTimeError.series == series)
+    if kind:
+        query = query.where(KeyTimeError.kind == kind)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // size))
+    number = min(number, pages)
+    errors = list(
+        db.session.scalars(
+            query.order_by(
+                KeyTimeError.series,
+                KeyTimeError.exam_date,
+                KeyTimeError.country,
+                KeyTimeError.timezone,
+                KeyTimeError.session,
+                KeyTimeError.kind,
+            )
+            .offset((number - 1) * size)
+            .limit(size)
+        )
+    )
+    row_zones = dict(
+        db.session.execute(
+            select(KeyTime.id, KeyTime.timezone).where(
+                KeyTime.id.in_({e.key_time_id for e in errors if e.key_time_id})
+            )
+        ).all()
+    )
+    all_series = list(
+        db.session.scalars(select(KeyTimeError.series).distinct().order_by(KeyTimeError.series))
+    )
+    return KeyTimeErrorPage(
+        errors, held_up(errors), row_zones, total, number, pages, size, all_series
+    )

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from app.services.timetable.checks import refresh_key_time_errors
+from app.services.audit import record_event
+from app.services.timetable.checks import Refreshed, refresh_key_time_errors
 from app.services.timetable.entries import flag_live_entries, recheck_entry_errors
 
 # The centres changed so far inside centre_changes_together(): (countries, numbers).
@@ -67,10 +68,15 @@ def _follow_up_centres(countries: set[str], numbers: set[str]) -> None:
         refresh_key_time_errors(None, countries)
 
 
-def check_everything():
+def check_everything() -> Refreshed:
     """Work out every series' Entry Errors and Key Time Errors afresh: after a tz
-    database upgrade, the one input that changes without an edit. Returns the Key
-    Time Errors' Refreshed."""
+    database upgrade, the one input that changes without an edit. An Event records it;
+    returns what became of the Key Time Errors."""
     recheck_entry_errors()
     flag_live_entries()
-    return refresh_key_time_errors()
+    result = refresh_key_time_errors()
+    record_event(
+        "key_time_errors.checked",
+        details={"found": result.found, "new": result.new, "fixed": result.fixed},
+    )
+    return result
