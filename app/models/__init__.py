@@ -4,6 +4,7 @@ from app.models.centre import Centre
 from app.models.email import EmailTemplate, OutboxMessage
 from app.models.event import Event
 from app.models.import_run import ImportRun
+from app.models.release import Authorisation, Release, ReleaseCentre, ReleaseResource
 from app.models.resource import Download, Resource, ResourceFile
 from app.models.server_error import ServerError
 from app.models.site import HelpDocument, SiteText
@@ -18,6 +19,7 @@ from app.models.timetable import (
 from app.models.user import ROLES, User
 
 __all__ = [
+    "Authorisation",
     "ROLES",
     "Centre",
     "Download",
@@ -31,6 +33,9 @@ __all__ = [
     "KeyTime",
     "KeyTimeError",
     "OutboxMessage",
+    "Release",
+    "ReleaseCentre",
+    "ReleaseResource",
     "Resource",
     "ResourceFile",
     "ServerError",

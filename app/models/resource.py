@@ -137,7 +137,7 @@ class Download(db.Model):
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
     resource_file_id: Mapped[int] = mapped_column(ForeignKey("resource_files.id"))
     # The release it was downloaded under (centre users); None for staff.
-    release_id: Mapped[int | None] = mapped_column(Integer)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     # The Range header of a partial download (resumed audio, say), as sent.

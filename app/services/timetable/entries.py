@@ -23,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from math import ceil
 from typing import NamedTuple
 
@@ -47,7 +47,7 @@ from app.services.spreadsheets.reading import (
     read_sheet,
 )
 from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times
-from app.services.timetable.instants import LocalTimeProblem, to_utc, wall_time, zone
+from app.services.timetable.instants import local_time_before
 from app.services.transactions import lock_entry_uploads, release_transaction
 
 # How long before an exam's key time its release window opens: the board's default,
@@ -386,16 +386,8 @@ class Windows:
 
 
 def local_days_before(key: datetime, timezone: str, lead: timedelta) -> datetime:
-    """The instant `lead` (whole days) before `key` on the clocks of `timezone`. If that
-    local time is skipped or repeated by a clock change, the earlier instant it could
-    mean: a window never opens later than the board's rule says."""
-    local = wall_time(key, timezone).replace(tzinfo=None) - lead
-    try:
-        return to_utc(local.date(), local.time(), timezone)
-    except LocalTimeProblem:
-        return min(
-            local.replace(tzinfo=zone(timezone), fold=fold).astimezone(UTC) for fold in (0, 1)
-        )
+    """`lead` (whole days) before `key` on the centre's clocks (see local_time_before)."""
+    return local_time_before(key, timezone, days=lead.days)
 
 
 @dataclass

@@ -132,3 +132,16 @@ def published_gmt_disagrees(day: date, key_time: time, zone_name: str, gmt: time
         f"{key_time:%H:%M} in {zone_name} on {day:%d %b %Y} is {instant:%H:%M} GMT, "
         f"not the published {gmt:%H:%M} GMT: one of the two is wrong."
     )
+
+
+def local_time_before(instant: datetime, zone_name: str, days: int = 0, hours: int = 0) -> datetime:
+    """The instant `days` and `hours` before `instant` on the clocks of `zone_name`:
+    3 days before 09:00 on Thursday is 09:00 on Monday, even across a clock change.
+    If that local time is skipped or repeated, the earlier instant it could mean, so
+    that a window never opens later than the rule says."""
+    local = wall_time(instant, zone_name).replace(tzinfo=None) - timedelta(days=days, hours=hours)
+    try:
+        return to_utc(local.date(), local.time(), zone_name)
+    except LocalTimeProblem:
+        tz = zone(zone_name)
+        return min(local.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1))
