@@ -1,0 +1,1 @@
+"""Releases → Release Resources: choose resources, audience and window; preview; save."""

@@ -1,0 +1,1 @@
+"""Releases → Manage Releases: the list by series, a release's centres, cancel."""
