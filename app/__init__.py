@@ -93,6 +93,11 @@ def _finish_config(app: Flask) -> None:
     app.config["PORTAL_BASE_URL"] = app.config["PORTAL_BASE_URL"].rstrip("/")
     if not app.config.get("RESOURCE_STORAGE_DIR"):
         app.config["RESOURCE_STORAGE_DIR"] = str(Path(app.instance_path) / "resources")
+    if not 0 <= app.config["RELEASE_DEFAULT_DAYS_BEFORE"] <= 60:
+        raise ConfigError(
+            "RELEASE_DEFAULT_DAYS_BEFORE must be a whole number of days from 0 to 60, not "
+            f"{app.config['RELEASE_DEFAULT_DAYS_BEFORE']}."
+        )
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],  # pool_pre_ping stays
         **lock_wait_options(

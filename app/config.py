@@ -98,6 +98,10 @@ class Config:
     RESOURCE_MAX_MB = _int("RESOURCE_MAX_MB", 500)
     RESOURCE_MAX_FILES = _int("RESOURCE_MAX_FILES", 50)
 
+    # How many days before an exam's key time a release's window opens, unless the
+    # admin chooses otherwise on the release (0 to 60).
+    RELEASE_DEFAULT_DAYS_BEFORE = _int("RELEASE_DEFAULT_DAYS_BEFORE", 3)
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # Links in emails start with this, never with the Host header of a request.

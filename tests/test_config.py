@@ -36,3 +36,13 @@ def test_the_lock_wait_keeps_the_connection_health_check(app):
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_pre_ping"] is True
     assert "connect_args" in options
+
+
+@pytest.mark.parametrize("days", [-1, 61])
+def test_the_release_lead_must_be_0_to_60_days(make_app, days):
+    with pytest.raises(ConfigError, match="RELEASE_DEFAULT_DAYS_BEFORE must be a whole number"):
+        make_app(RELEASE_DEFAULT_DAYS_BEFORE=days)
+
+
+def test_the_release_lead_defaults_to_three_days(app):
+    assert app.config["RELEASE_DEFAULT_DAYS_BEFORE"] == 3
