@@ -11,6 +11,7 @@ is blocked unless the admin chose to leave the blocked centres out.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, insert, select
 
@@ -30,7 +31,7 @@ from app.services.audit import record_event
 from app.services.errors import DomainError
 from app.services.releases.windows import NoWindow, WindowRule
 from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times
-from app.services.timetable.instants import TZ_DATABASE_VERSION, ExamTimes
+from app.services.timetable.instants import TZ_DATABASE_VERSION
 
 CHUNK = 5_000
 
@@ -39,8 +40,9 @@ class ReleaseRefused(DomainError):
     """The release cannot be saved as planned; str() says why."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
+    """One authorisation to be (a tuple: 300,000 are made at once)."""
+
     centre_id: int
     resource_id: int
     opens_at: datetime
@@ -108,32 +110,43 @@ def plan_release(
         live = live.where(Centre.id.in_(plan.chosen))
     places = {centre_id: (country, tz) for centre_id, country, tz in db.session.execute(live)}
     table = KeyTimeTable.of_series(series)
-    known: dict[tuple, ExamTimes | Problem] = {}
+    # Every centre in one place sitting one slot has the same window (or the same
+    # reason for none): each is worked out once, however many centres share it.
+    windows: dict[tuple, tuple[datetime, datetime] | str] = {}
+    targets = plan.targets
     for resource_id, syllabus, component in resources:
         slot = slots.get((syllabus, component))
         for centre_id in _audience(plan, syllabus, component, places):
-            country, tz = places[centre_id]
-            exam = None
-            if slot is not None:
-                key = (country, tz, slot)
-                if key not in known:
-                    known[key] = problem_or_times(table, country, tz, *slot)
-                found = known[key]
-                exam = found.times if isinstance(found, Problem) else found
-                if exam is None and rule.needs_exam:
-                    plan.blocked.setdefault(centre_id, found.detail)
-                    continue
-            try:
-                opens, closes = rule.window(exam, tz)
-            except NoWindow as error:
-                code = f"{syllabus}/{component}"
-                plan.blocked.setdefault(centre_id, f"{code} is not timetabled: {error}")
-                continue
-            plan.targets.append(Target(centre_id, resource_id, opens, closes))
+            place = places[centre_id]
+            key = (place, slot)
+            window = windows.get(key)
+            if window is None:
+                window = windows[key] = _window(table, rule, place, slot, f"{syllabus}/{component}")
+            if type(window) is str:
+                plan.blocked.setdefault(centre_id, window)
+            else:
+                targets.append(Target(centre_id, resource_id, *window))
     plan.entry_errors = _open_entry_errors(
         series, {t.centre_id for t in plan.targets} | set(plan.blocked)
     )
     return plan
+
+
+def _window(
+    table: KeyTimeTable, rule: WindowRule, place: tuple[str, str], slot: tuple | None, code: str
+) -> tuple[datetime, datetime] | str:
+    """The window for centres in `place` sitting `slot`, or why there is none."""
+    country, tz = place
+    exam = None
+    if slot is not None:
+        found = problem_or_times(table, country, tz, *slot)
+        exam = found.times if isinstance(found, Problem) else found
+        if exam is None and rule.needs_exam:
+            return found.detail
+    try:
+        return rule.window(exam, tz)
+    except NoWindow as error:
+        return f"{code} is not timetabled: {error}" if slot is None else str(error)
 
 
 def _audience(plan: ReleasePlan, syllabus: str, component: str, places: dict) -> list[int]:
