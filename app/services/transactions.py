@@ -103,7 +103,6 @@ def lock_entry_uploads() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ENTRY_UPLOAD_LOCK})
 
 
-
 def lock_resource_changes() -> None:
     """Make changes that must not race (saving an upload, new details or a new file
     for a resource, each checked against the stored files for duplicates) one at a

@@ -193,3 +193,49 @@ def test_cancelled_releases_deleted_centres_and_other_resources_are_refused(
     assert may_download(user, paper.id, now).reason == "centre deleted"
     staff = make_user("admin")
     assert may_download(staff, paper.id, now).reason == "not a centre user"
+
+
+def test_a_key_time_change_moves_windows_not_yet_open_and_lists_open_ones(
+    db, paper, centres, clock
+):
+    from app.services.timetable import followups
+
+    saved(db, plan_release(SERIES, [paper.id], "entered", WindowRule()))
+    # 1 June 05:00 UTC: Kolkata's window (03:30) is open, London's (08:00) not yet.
+    clock.set(datetime(2026, 6, 1, 5, 0, tzinfo=UTC))
+    for row in db.session.scalars(select(KeyTime)):
+        row.am = "10:00"
+    moved = followups.key_times_changed(SERIES, ["GB", "IN", "US"])
+    db.session.commit()
+    assert moved.moved == 2  # London and Chicago
+    assert moved.open_changed == [
+        a.id
+        for a in db.session.scalars(
+            select(Authorisation).where(Authorisation.centre_id == centres["kolkata"].id)
+        )
+    ]
+    now = windows(db)
+    assert now[centres["london"].id][0] == datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    assert now[centres["kolkata"].id][0] == datetime(2026, 6, 1, 3, 30, tzinfo=UTC)  # kept
+
+
+def test_a_centre_moved_to_another_zone_moves_its_window(db, paper, centres, clock):
+    from app.services.centres.operations import CentreDetails, update_centre
+
+    saved(db, plan_release(SERIES, [paper.id], "entered", WindowRule()))
+    clock.set(datetime(2026, 5, 1, tzinfo=UTC))
+    london = db.session.get(type(centres["london"]), centres["london"].id)
+    db.session.add(KeyTime(series=SERIES, country="IE", am="09:00"))
+    update_centre(
+        london,
+        CentreDetails(london.number, london.name, "IE", london.town, "Europe/Dublin", london.zone),
+    )
+    db.session.commit()
+    # 09:00 IST (Irish Summer Time, UTC+1) on 1 June is still 08:00 UTC: same window.
+    assert windows(db)[london.id][0] == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    update_centre(
+        london,
+        CentreDetails(london.number, london.name, "IN", london.town, "Asia/Kolkata", 4),
+    )
+    db.session.commit()
+    assert windows(db)[london.id][0] == datetime(2026, 6, 1, 3, 30, tzinfo=UTC)

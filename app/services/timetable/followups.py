@@ -11,7 +11,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Centre, Release
 from app.services.audit import record_event
+from app.services.releases.recompute import Moved, recompute_windows
 from app.services.timetable.checks import Refreshed, refresh_key_time_errors
 from app.services.timetable.entries import flag_live_entries, recheck_entry_errors
 
@@ -19,15 +24,17 @@ from app.services.timetable.entries import flag_live_entries, recheck_entry_erro
 _together: ContextVar[tuple[set[str], set[str]] | None] = ContextVar("together", default=None)
 
 
-def key_times_changed(series: str, countries: Iterable[str]) -> None:
+def key_times_changed(series: str, countries: Iterable[str]) -> Moved:
     recheck_entry_errors(series=series)  # late entries depend on key times
     refresh_key_time_errors(series, countries)
+    return recompute_windows(series)
 
 
-def timetable_changed(series: str) -> None:
+def timetable_changed(series: str) -> Moved:
     recheck_entry_errors(series=series)
     flag_live_entries(series=series)  # a component's zones may have changed
     refresh_key_time_errors(series)
+    return recompute_windows(series)
 
 
 def entries_changed(series: str) -> None:
@@ -64,6 +71,12 @@ def _follow_up_centres(countries: set[str], numbers: set[str]) -> None:
     if numbers:
         recheck_entry_errors(centre_numbers=numbers)
         flag_live_entries(centre_numbers=numbers)  # deleted, or moved to another zone
+        # A centre's country or time zone moves its windows.
+        ids = list(db.session.scalars(select(Centre.id).where(Centre.number.in_(sorted(numbers)))))
+        for series in db.session.scalars(
+            select(Release.series).where(Release.cancelled_at.is_(None)).distinct()
+        ):
+            recompute_windows(series, ids)
     if countries:
         refresh_key_time_errors(None, countries)
 
