@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-test
 	cd bench && ../$(BIN)/python account_requests.py
 	cd bench && ../$(BIN)/python resources.py
 	cd bench && ../$(BIN)/python entries.py
+	cd bench && ../$(BIN)/python releases.py
 
 browser: $(VENV)/.installed-test
 	scripts/ensure-browser $(BIN)
