@@ -1,10 +1,18 @@
-from flask import abort, current_app, render_template
+from flask import abort, current_app, render_template, request
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
+from app.extensions import db
 from app.home import bp
+from app.models import Centre, Resource
 from app.services import clock, site
+from app.services.releases.access import may_download
+from app.services.releases.centre_home import centre_home, local_text, time_until, utc_text
 from app.services.reports.dashboard import SIGN_IN_ACTIONS, admin_dashboard, open_error_counts
+from app.services.resources import catalogue
+from app.services.transactions import begin_write
 from app.web.access import SIGNED_IN, allow
+from app.web.errors import MESSAGES
 from app.web.uploads import send_stored
 
 
@@ -22,7 +30,95 @@ def index():
         )
     if current_user.role == "tp":
         return render_template("home/tp.html")
-    return render_template("home/centre.html", centre=current_user.centre)
+    return _centre_page(current_user.centre, read_only=False)
+
+
+@bp.route("/home/centres/<int:centre_id>")
+@allow("admin")
+def view_as_centre(centre_id: int):
+    """A centre's Home as its users see it, read-only: for answering support calls."""
+    centre = db.session.get(Centre, centre_id) or abort(404)
+    return _centre_page(centre, read_only=True)
+
+
+def _centre_page(centre: Centre, *, read_only: bool):
+    now = clock.utcnow()
+    sections = [] if centre.is_deleted else centre_home(centre.id, now)
+    return render_template(
+        "home/centre.html",
+        centre=centre,
+        sections=sections,
+        read_only=read_only,
+        now=now,
+        local_text=local_text,
+        utc_text=utc_text,
+        time_until=time_until,
+    )
+
+
+@bp.route("/home/resources/<int:resource_id>/download")
+@allow("centre")
+def download(resource_id: int):
+    """The current file of a resource released to the user's centre, while its window
+    is open. Anything else is the plain 404 page, whatever the reason, so nothing
+    says the resource exists; every attempt on a real resource is recorded."""
+    begin_write()  # a GET that writes: the Download record
+    decision = may_download(current_user, resource_id, clock.utcnow())
+    resource = db.session.get(Resource, resource_id)
+    file = resource and next(
+        (f for f in resource.files if f.number == resource.current_version), None
+    )
+    if file is None:
+        return _not_found()  # nothing to record a refusal against
+    if decision.allowed and resource.is_deleted:
+        decision_reason = "resource deleted"
+    else:
+        decision_reason = decision.reason
+    record = dict(
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+        range_header=request.headers.get("Range"),
+        release_id=decision.release_id,
+    )
+    if decision_reason:
+        catalogue.record_download(
+            file, current_user, **record, status="refused", reason=decision_reason
+        )
+        return _not_found()
+    try:
+        response = send_stored(
+            file.stored_name,
+            media_type=file.media_type,
+            name=file.original_name,
+            sha256=file.sha256,
+            as_attachment=True,
+        )
+    except HTTPException as refused:  # 416: a Range outside the file
+        reason = f"{refused.code} {refused.name}"
+        catalogue.record_download(file, current_user, **record, status="refused", reason=reason)
+        # Answered, not raised, so that the refused attempt's record is committed.
+        return refused
+    if response is None:
+        catalogue.record_download(
+            file, current_user, **record, status="refused", reason="file missing from storage"
+        )
+        message = (
+            "The file of this resource is missing from the portal's storage. Please contact "
+            "support, who can put it back."
+        )
+        return render_template(
+            "errors/error.html", code=404, title="File missing", message=message
+        ), 404
+    status = "not-modified" if response.status_code == 304 else "sent"
+    catalogue.record_download(file, current_user, **record, status=status)
+    return response
+
+
+def _not_found():
+    """The same 404 page as any unknown address, answered rather than raised so that
+    the refused attempt's record is committed."""
+    title, message = MESSAGES[404]
+    return render_template("errors/error.html", code=404, title=title, message=message), 404
 
 
 @bp.route("/help")

@@ -243,12 +243,15 @@ def record_download(
     range_header: str | None,
     status: str = "sent",
     reason: str | None = None,
+    release_id: int | None = None,
 ) -> Download:
-    """Add the Download record of one download (or refused attempt) of a file."""
+    """Add the Download record of one download (or refused attempt) of a file; a
+    centre user's names the release it was (or would have been) downloaded under."""
     download = Download(
         resource_file_id=file.id,
         user_id=user.id,
         centre_id=user.centre_id,
+        release_id=release_id,
         ip=ip,
         user_agent=(user_agent or "")[:300] or None,
         range=(range_header or "")[:100] or None,
