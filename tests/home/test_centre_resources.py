@@ -318,3 +318,9 @@ def test_an_admin_views_a_centres_home_read_only(
 def test_only_admins_view_as_centre(client, login_as, london, role):
     login_as(role)
     assert client.get(f"/home/centres/{london.id}").status_code == 403
+
+
+def test_the_admin_centre_page_links_to_view_as_centre(client, login_as, london):
+    login_as("admin")
+    page = client.get(f"/admin/centres/{london.id}").get_data(as_text=True)
+    assert f'<a href="/home/centres/{london.id}">View as centre</a>' in page
