@@ -237,13 +237,14 @@ class CentrePage:
 
 
 def release_centres(
-    release: Release, filters: CentreFilters, page: int, now: datetime, size: int = PAGE_SIZE
+    release: Release, filters: CentreFilters, page: int, now: datetime, size: int | None = None
 ) -> CentrePage:
     """The release's centres, one row each (by Centre Number), filtered and paged.
 
     A centre is "not yet open" before its first opening in the release, "closed"
     from its last closing, and "open" in between; "downloaded" means at least one
     file was sent to it under this release."""
+    size = size or PAGE_SIZE
     opens = func.min(Authorisation.opens_at)
     closes = func.max(Authorisation.closes_at)
     downloaded_ids = (

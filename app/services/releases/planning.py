@@ -300,9 +300,10 @@ class PreviewPage:
         return min(self.number * self.size, self.total)
 
 
-def preview_page(plan: ReleasePlan, page: int, size: int = PREVIEW_PAGE_SIZE) -> PreviewPage:
+def preview_page(plan: ReleasePlan, page: int, size: int | None = None) -> PreviewPage:
     """One page of the plan's centres, by Centre Number, each with its first opening
     and last closing over the resources it gets."""
+    size = size or PREVIEW_PAGE_SIZE
     windows: dict[int, list] = {}
     for t in plan.targets:
         found = windows.get(t.centre_id)
