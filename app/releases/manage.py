@@ -127,7 +127,14 @@ def cancel(release_id: int):
             releases.cancel_release(release, form.version.data, current_user.id, clock.utcnow())
     except EditConflict as conflict:
         db.session.refresh(release)
-        return _release_page(release, 409, conflict=str(conflict))
+        who = f" by {conflict.by}" if conflict.by else ""
+        when = f" at {conflict.at:%d %b %Y %H:%M} UTC" if conflict.at else ""
+        message = (
+            f"This release was changed{who}{when} since you opened it, so it was not "
+            "cancelled. It is shown below as it is now: check it, and cancel it again if "
+            "you still mean to."
+        )
+        return _release_page(release, 409, conflict=message)
     except DomainError as refused:
         db.session.refresh(release)
         return _release_page(release, 409, conflict=str(refused))
