@@ -93,6 +93,8 @@ def create():
         return _page(form, ticked, pick=pick, loose=[str(refused)], status=422)
     if action == "preview":
         return _page(form, ticked, pick=pick, plan=plan, preview_page=page_number(preview_to))
+    if request.form.get("plan") != planning.fingerprint(plan):
+        return _page(form, ticked, pick=pick, plan=plan, changed=True, status=409)
     if plan.blocked and not form.leave_out.data:
         form.leave_out.errors = [
             f"No window can be worked out for {len(plan.blocked):,} "
@@ -146,6 +148,7 @@ def _page(
     plan=None,
     loose=(),
     preview_page: int = 1,
+    changed: bool = False,
     status: int = 200,
 ):
     series_options = _series_options()
@@ -156,6 +159,8 @@ def _page(
         blocked_places = planning.centre_places(set(plan.blocked) | set(plan.entry_errors))
         context = {
             "plan": plan,
+            "fingerprint": planning.fingerprint(plan),
+            "changed": changed,
             "preview": planning.preview_page(plan, preview_page),
             "extremes": planning.opening_extremes(plan),
             "blocked": sorted(

@@ -1,6 +1,7 @@
 """A timetabled paper sat by a London, a Kolkata and a Chicago centre, and a helper
 that posts the Release Resources form."""
 
+import re
 from datetime import date
 
 import pytest
@@ -73,6 +74,11 @@ def release_form(client, csrf_token, admin):
         }
         data.update(fields)
         data = {k: v for k, v in data.items() if v is not None}
+        if action == "save" and "plan" not in data:
+            # As the admin does: Preview first, then Save the plan previewed.
+            preview = client.post("/releases/new", data={**data, "action": "preview"})
+            found = re.search(r'name="plan" value="([0-9a-f]+)"', preview.get_data(as_text=True))
+            data["plan"] = found.group(1) if found else ""
         return client.post("/releases/new", data=data)
 
     return post

@@ -1,6 +1,7 @@
 """Release Resources: the form, its preview, and saving."""
 
 import html
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -120,6 +121,23 @@ def test_save_stores_the_authorisations_and_an_event(client, release_form, paper
     assert event.details["authorisations"] == 3
     page = text_of(client.get(response.headers["Location"]))
     assert "Release saved: 3 authorisations for 3 centres." in page
+
+
+def test_save_refuses_a_plan_other_than_the_one_previewed(
+    release_form, paper, centres, make_centre, db
+):
+    preview = release_form([paper]).get_data(as_text=True)
+    shown = re.search(r'name="plan" value="([0-9a-f]+)"', preview).group(1)
+    late = make_centre(number="GB002")
+    db.session.add(Entry(series=SERIES, centre_id=late.id, syllabus="0580", component="22"))
+    db.session.commit()
+    response = release_form([paper], action="save", plan=shown)
+    assert response.status_code == 409
+    page = text_of(response)
+    assert "Nothing was saved: the release as the form now describes it is not the one" in page
+    assert "4 authorisations for 4 centres" in page
+    assert db.session.scalars(select(Release)).all() == []
+    assert release_form([paper], action="save").status_code == 302
 
 
 def test_each_field_says_what_is_wrong(release_form, paper, centres, db):

@@ -8,6 +8,7 @@ authorisations in bulk (300,000 rows in one transaction), refusing while a centr
 is blocked unless the admin chose to leave the blocked centres out.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -409,3 +410,30 @@ def pickable_resources(
     )
     every = sorted(shown + extra, key=lambda r: (r.syllabus, r.component, r.kind, r.title, r.id))
     return Pickable(every, matching, len(shown), ids)
+
+
+def fingerprint(plan: ReleasePlan) -> str:
+    """A digest of everything the plan would store, so that Save can tell whether the
+    plan it works out now is the one the admin previewed."""
+    digest = hashlib.sha256()
+    rule = plan.rule
+    digest.update(
+        repr(
+            (
+                plan.series,
+                plan.resource_ids,
+                plan.audience,
+                plan.chosen,
+                rule.opens_days,
+                rule.opens_hours,
+                rule.opens_at,
+                rule.closes_at,
+                sorted(plan.blocked.items()),
+            )
+        ).encode()
+    )
+    for t in sorted(plan.targets, key=lambda t: (t.centre_id, t.resource_id)):
+        digest.update(
+            f"{t.centre_id},{t.resource_id},{t.opens_at.isoformat()},{t.closes_at.isoformat()};".encode()
+        )
+    return digest.hexdigest()
