@@ -110,7 +110,9 @@ def cancel(release_id: int):
             flash("This release is already cancelled.", "error")
             return redirect(here)
         return confirmation_page(
-            title=f"Cancel release {release.title or '#' + str(release.id)}?",
+            title=f"Cancel release “{release.title}”?"
+            if release.title
+            else f"Cancel release {release.id}?",
             message="Centres lose access to its resources at once, whether their window is "
             "open or not. The release and its authorisations are kept, marked as cancelled. "
             "This cannot be undone.",

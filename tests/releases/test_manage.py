@@ -148,7 +148,7 @@ def test_cancel_asks_first_then_ends_access_at_once(
     during = datetime(2026, 6, 2, tzinfo=UTC)
     assert may_download(user, paper.id, during).allowed
     page = text_of(client.get(f"/releases/{release_id}/cancel?version=1"))
-    assert "Cancel release June papers?" in page and "This cannot be undone." in page
+    assert "Cancel release “June papers”?" in page and "This cannot be undone." in page
     assert '<input type="hidden" name="version" value="1">' in page
     response = client.post(
         f"/releases/{release_id}/cancel",
