@@ -1,1 +1,146 @@
 """Releases → Manage Releases: the list by series, a release's centres, cancel."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Release
+from app.models.release import AUDIENCES
+from app.releases import bp
+from app.releases.create import local_time
+from app.releases.forms import CancelForm
+from app.services import clock
+from app.services.errors import DomainError, EditConflict
+from app.services.geography import countries
+from app.services.releases import manage as releases
+from app.services.releases.manage import CENTRE_STATUSES, CentreFilters
+from app.services.transactions import changes
+from app.web.access import allow
+from app.web.htmx import confirmation_page, is_htmx_fragment_request
+from app.web.paging import page_number
+
+
+def _release_or_404(release_id: int) -> Release:
+    return db.session.get(Release, release_id) or abort(404)
+
+
+@bp.route("/")
+@allow("admin")
+def manage():
+    return render_template(
+        "releases/manage.html", groups=releases.releases_by_series(clock.utcnow())
+    )
+
+
+def _filters() -> CentreFilters:
+    args = request.args
+    country = args.get("country", "").strip().upper()
+    status = args.get("status", "")
+    downloaded = args.get("downloaded", "")
+    return CentreFilters(
+        country=country if country in countries() else "",
+        status=status if status in CENTRE_STATUSES else "",
+        downloaded=downloaded if downloaded in ("yes", "no") else "",
+    )
+
+
+def _rule_in_words(release: Release) -> tuple[str, str]:
+    if release.opens_at_fixed is not None:
+        opens = f"Opens at {release.opens_at_fixed:%d %b %Y %H:%M} UTC" + (
+            f" ({local_time(release.opens_at_fixed, release.opens_zone)}, {release.opens_zone})"
+            if release.opens_zone != "UTC"
+            else ""
+        )
+    else:
+        days, hours = release.opens_days or 0, release.opens_hours or 0
+        parts = [f"{days} day{'' if days == 1 else 's'}"]
+        if hours:
+            parts.append(f"{hours} hour{'' if hours == 1 else 's'}")
+        opens = (
+            f"Opens {' and '.join(parts)} before the exam's key time, in each centre's local time"
+        )
+    if release.closes_at_fixed is not None:
+        closes = f"Closes at {release.closes_at_fixed:%d %b %Y %H:%M} UTC" + (
+            f" ({local_time(release.closes_at_fixed, release.closes_zone)}, {release.closes_zone})"
+            if release.closes_zone != "UTC"
+            else ""
+        )
+    else:
+        closes = "Closes 24 hours after the exam's end or its key time, whichever is later"
+    return opens, closes
+
+
+def _release_page(release: Release, status: int = 200, **context):
+    now = clock.utcnow()
+    filters = _filters()
+    opens, closes = _rule_in_words(release)
+    return render_template(
+        "releases/release.html",
+        release=release,
+        summary=releases.summary_of(release, now),
+        resources=releases.resources_of(release),
+        left_out=releases.left_out_centres(release),
+        centres=releases.release_centres(
+            release, filters, page_number(request.args.get("page")), now
+        ),
+        filters=filters,
+        centre_statuses=CENTRE_STATUSES,
+        country_names=countries(),
+        opens_words=opens,
+        closes_words=closes,
+        local=local_time,
+        audiences=AUDIENCES,
+        **context,
+    ), status
+
+
+@bp.route("/<int:release_id>")
+@allow("admin")
+def release(release_id: int):
+    return _release_page(_release_or_404(release_id))
+
+
+@bp.route("/<int:release_id>/cancel", methods=["GET", "POST"])
+@allow("admin")
+def cancel(release_id: int):
+    release = _release_or_404(release_id)
+    here = url_for(".release", release_id=release.id)
+    if request.method == "GET":
+        if release.is_cancelled:
+            flash("This release is already cancelled.", "error")
+            return redirect(here)
+        return confirmation_page(
+            title=f"Cancel release “{release.title}”?"
+            if release.title
+            else f"Cancel release {release.id}?",
+            message="Centres lose access to its resources at once, whether their window is "
+            "open or not. The release and its authorisations are kept, marked as cancelled. "
+            "This cannot be undone.",
+            action=url_for(".cancel", release_id=release.id),
+            button="Cancel release",
+            cancel=here,
+            hidden=[("version", request.args.get("version", release.version))],
+        )
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with changes():
+            releases.cancel_release(release, form.version.data, current_user.id, clock.utcnow())
+    except EditConflict as conflict:
+        db.session.refresh(release)
+        who = f" by {conflict.by}" if conflict.by else ""
+        when = f" at {conflict.at:%d %b %Y %H:%M} UTC" if conflict.at else ""
+        message = (
+            f"This release was changed{who}{when} since you opened it, so it was not "
+            "cancelled. It is shown below as it is now: check it, and cancel it again if "
+            "you still mean to."
+        )
+        return _release_page(release, 409, conflict=message)
+    except DomainError as refused:
+        db.session.refresh(release)
+        return _release_page(release, 409, conflict=str(refused))
+    flash("Release cancelled: no centre can download its resources now.", "success")
+    if is_htmx_fragment_request():
+        return "", 204, {"HX-Redirect": here}
+    return redirect(here)

@@ -8,6 +8,7 @@ authorisations in bulk (300,000 rows in one transaction), refusing while a centr
 is blocked unless the admin chose to leave the blocked centres out.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -255,3 +256,197 @@ def save_release(
         },
     )
     return release
+
+
+# Previewing a plan: what the admin sees before saving it.
+
+PREVIEW_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CentrePlace:
+    id: int
+    number: str
+    name: str
+    country: str
+    timezone: str
+
+
+def centre_places(centre_ids: Iterable[int]) -> dict[int, CentrePlace]:
+    """Number, name, country and zone of each centre, in one query per 5,000."""
+    ids = sorted(set(centre_ids))
+    found: dict[int, CentrePlace] = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in db.session.execute(
+            select(Centre.id, Centre.number, Centre.name, Centre.country, Centre.timezone).where(
+                Centre.id.in_(ids[start : start + CHUNK])
+            )
+        ):
+            found[row[0]] = CentrePlace(*row)
+    return found
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    centre: CentrePlace
+    opens_at: datetime  # its first opening
+    closes_at: datetime  # its last closing
+    resources: int
+
+
+@dataclass
+class PreviewPage:
+    rows: list[PreviewRow]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.number * self.size, self.total)
+
+
+def preview_page(plan: ReleasePlan, page: int, size: int | None = None) -> PreviewPage:
+    """One page of the plan's centres, by Centre Number, each with its first opening
+    and last closing over the resources it gets."""
+    size = size or PREVIEW_PAGE_SIZE
+    windows: dict[int, list] = {}
+    for t in plan.targets:
+        found = windows.get(t.centre_id)
+        if found is None:
+            windows[t.centre_id] = [t.opens_at, t.closes_at, 1]
+        else:
+            found[0] = min(found[0], t.opens_at)
+            found[1] = max(found[1], t.closes_at)
+            found[2] += 1
+    numbers = (
+        dict(
+            db.session.execute(
+                select(Centre.id, Centre.number).where(Centre.id.in_(sorted(windows)))
+            ).all()
+        )
+        if windows
+        else {}
+    )
+    ordered = sorted(windows, key=lambda c: numbers.get(c, ""))
+    total = len(ordered)
+    pages = max(1, -(-total // size))
+    number = min(max(page, 1), pages)
+    shown = ordered[(number - 1) * size : number * size]
+    places = centre_places(shown)
+    rows = [PreviewRow(places[c], *windows[c]) for c in shown]
+    return PreviewPage(rows, total, number, size)
+
+
+def opening_extremes(
+    plan: ReleasePlan,
+) -> tuple[tuple[datetime, CentrePlace] | None, tuple[datetime, CentrePlace] | None]:
+    """The earliest and the latest opening, each with a centre that opens then."""
+    if not plan.targets:
+        return None, None
+    first = min(plan.targets, key=lambda t: t.opens_at)
+    last = max(plan.targets, key=lambda t: t.opens_at)
+    places = centre_places({first.centre_id, last.centre_id})
+    return (first.opens_at, places[first.centre_id]), (last.opens_at, places[last.centre_id])
+
+
+@dataclass(frozen=True)
+class ChosenCentres:
+    ids: list[int]
+    unknown: list[str]  # numbers of no centre
+    deleted: list[str]  # numbers of deleted centres
+
+
+def chosen_centres(numbers: Iterable[str]) -> ChosenCentres:
+    """Centre ids for the Centre Numbers an admin pasted (case ignored)."""
+    wanted = sorted({n.strip().upper() for n in numbers if n.strip()})
+    found: dict[str, tuple[int, bool]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        for number, centre_id, deleted in db.session.execute(
+            select(Centre.number, Centre.id, Centre.deleted_at.is_not(None)).where(
+                Centre.number.in_(wanted[start : start + CHUNK])
+            )
+        ):
+            found[number] = (centre_id, deleted)
+    return ChosenCentres(
+        ids=sorted(c for c, deleted in found.values() if not deleted),
+        unknown=[n for n in wanted if n not in found],
+        deleted=[n for n in wanted if n in found and found[n][1]],
+    )
+
+
+# Choosing the resources: the series' resources that are not deleted.
+
+PICK_MAX = 500
+
+
+@dataclass(frozen=True)
+class Pickable:
+    resources: list[Resource]  # those matching the filters, and every ticked one
+    matching: int  # how many match the filters
+    shown_matching: int  # how many of those are in `resources`
+    ids: set[int]  # every resource of the series that may be released
+
+
+def pickable_resources(
+    series: str, syllabus: str, component: str, kind: str, ticked: Iterable[int]
+) -> Pickable:
+    """The resources of `series` to choose from: those matching the filters (at most
+    PICK_MAX), and the ticked ones whatever the filters say."""
+    live = (Resource.series == series, Resource.deleted_at.is_(None))
+    ids = set(db.session.scalars(select(Resource.id).where(*live)))
+    filters = []
+    if syllabus:
+        filters.append(Resource.syllabus.startswith(syllabus, autoescape=True))
+    if component:
+        filters.append(Resource.component == component)
+    if kind:
+        filters.append(Resource.kind == kind)
+    order = (Resource.syllabus, Resource.component, Resource.kind, Resource.title, Resource.id)
+    matching = db.session.scalar(select(func.count()).where(*live, *filters)) or 0
+    shown = list(
+        db.session.scalars(select(Resource).where(*live, *filters).order_by(*order).limit(PICK_MAX))
+    )
+    extra_ids = sorted((set(ticked) & ids) - {r.id for r in shown})
+    extra = (
+        list(db.session.scalars(select(Resource).where(Resource.id.in_(extra_ids))))
+        if extra_ids
+        else []
+    )
+    every = sorted(shown + extra, key=lambda r: (r.syllabus, r.component, r.kind, r.title, r.id))
+    return Pickable(every, matching, len(shown), ids)
+
+
+def fingerprint(plan: ReleasePlan) -> str:
+    """A digest of everything the plan would store, so that Save can tell whether the
+    plan it works out now is the one the admin previewed."""
+    digest = hashlib.sha256()
+    rule = plan.rule
+    digest.update(
+        repr(
+            (
+                plan.series,
+                plan.resource_ids,
+                plan.audience,
+                plan.chosen,
+                rule.opens_days,
+                rule.opens_hours,
+                rule.opens_at,
+                rule.closes_at,
+                sorted(plan.blocked.items()),
+            )
+        ).encode()
+    )
+    for t in sorted(plan.targets, key=lambda t: (t.centre_id, t.resource_id)):
+        digest.update(
+            f"{t.centre_id},{t.resource_id},{t.opens_at.isoformat()},{t.closes_at.isoformat()};".encode()
+        )
+    return digest.hexdigest()

@@ -1,0 +1,328 @@
+"""Manage Releases: the releases by series with their status and counts, one
+release's per-centre table, and Cancel release.
+
+Every list is worked out with grouped queries (one per aggregate), never a query
+per release or per centre. Flushes, never commits.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+
+from app.extensions import db
+from app.models import (
+    Authorisation,
+    Centre,
+    Download,
+    Release,
+    ReleaseCentre,
+    ReleaseResource,
+    Resource,
+)
+from app.services.audit import record_event, refuse_stale_edit
+from app.services.errors import DomainError
+
+PAGE_SIZE = 50
+
+# A release's status, from its authorisations' windows and the time now:
+#   Cancelled  cancelled_at is set (whatever the windows say)
+#   Scheduled  now < the first opening            (no centre open yet)
+#   Opening    first opening ≤ now < last opening (some centres open, some not yet)
+#   Open       last opening ≤ now < first closing (every centre open)
+#   Closing    first closing ≤ now < last closing (some centres closed, some still open)
+#   Closed     last closing ≤ now                 (every window closed)
+STATUSES = ("Scheduled", "Opening", "Open", "Closing", "Closed", "Cancelled")
+
+# A centre's status in a release, from its first opening and last closing there.
+CENTRE_STATUSES = {"not-yet": "Not yet open", "open": "Open", "closed": "Closed"}
+
+
+class CancelRefused(DomainError):
+    """The release cannot be cancelled; str() says why."""
+
+
+def release_status(
+    cancelled: bool,
+    first_opens: datetime | None,
+    last_opens: datetime | None,
+    first_closes: datetime | None,
+    last_closes: datetime | None,
+    now: datetime,
+) -> str:
+    """One of STATUSES (see above). A release without authorisations is Closed."""
+    if cancelled:
+        return "Cancelled"
+    if first_opens is None:
+        return "Closed"
+    if now < first_opens:
+        return "Scheduled"
+    if now < last_opens:
+        return "Opening"
+    if now < first_closes:
+        return "Open"
+    if now < last_closes:
+        return "Closing"
+    return "Closed"
+
+
+@dataclass
+class ReleaseSummary:
+    release: Release
+    status: str = "Closed"
+    resources: int = 0
+    centres: int = 0
+    authorisations: int = 0
+    downloads: int = 0
+    left_out: int = 0
+    first_opens: datetime | None = None
+    last_opens: datetime | None = None
+    first_closes: datetime | None = None
+    last_closes: datetime | None = None
+
+
+def _windows(release_ids: list[int] | None):
+    query = select(
+        Authorisation.release_id,
+        func.min(Authorisation.opens_at),
+        func.max(Authorisation.opens_at),
+        func.min(Authorisation.closes_at),
+        func.max(Authorisation.closes_at),
+        func.count(),
+        func.count(Authorisation.centre_id.distinct()),
+    ).group_by(Authorisation.release_id)
+    if release_ids is not None:
+        query = query.where(Authorisation.release_id.in_(release_ids))
+    return db.session.execute(query)
+
+
+def _counted(column, *conditions, release_ids: list[int] | None) -> dict[int, int]:
+    query = select(column, func.count()).where(*conditions).group_by(column)
+    if release_ids is not None:
+        query = query.where(column.in_(release_ids))
+    return dict(db.session.execute(query).all())
+
+
+def summaries(
+    releases: list[Release], now: datetime, *, every: bool = False
+) -> list[ReleaseSummary]:
+    """Status and counts of `releases` (`every`: they are all the releases there are,
+    so the grouped queries need no list of ids)."""
+    ids = None if every else [r.id for r in releases]
+    found = {r.id: ReleaseSummary(r) for r in releases}
+    if not found:
+        return []
+    for release_id, first_o, last_o, first_c, last_c, count, centres in _windows(ids):
+        if release_id in found:
+            row = found[release_id]
+            row.first_opens, row.last_opens = first_o, last_o
+            row.first_closes, row.last_closes = first_c, last_c
+            row.authorisations, row.centres = count, centres
+    for name, counts in (
+        ("resources", _counted(ReleaseResource.release_id, release_ids=ids)),
+        (
+            "downloads",
+            _counted(
+                Download.release_id,
+                Download.status == "sent",
+                Download.release_id.is_not(None),
+                release_ids=ids,
+            ),
+        ),
+        (
+            "left_out",
+            _counted(ReleaseCentre.release_id, ReleaseCentre.role == "left-out", release_ids=ids),
+        ),
+    ):
+        for release_id, count in counts.items():
+            if release_id in found:
+                setattr(found[release_id], name, count)
+    for row in found.values():
+        row.status = release_status(
+            row.release.is_cancelled,
+            row.first_opens,
+            row.last_opens,
+            row.first_closes,
+            row.last_closes,
+            now,
+        )
+    return [found[r.id] for r in releases]
+
+
+def releases_by_series(now: datetime) -> list[tuple[str, list[ReleaseSummary]]]:
+    """Every release with its status and counts, grouped by series (newest series
+    first, newest release first within it)."""
+    releases = db.session.scalars(
+        select(Release).order_by(
+            Release.series.desc(), Release.created_at.desc(), Release.id.desc()
+        )
+    ).all()
+    grouped: dict[str, list[ReleaseSummary]] = {}
+    for row in summaries(list(releases), now, every=True):
+        grouped.setdefault(row.release.series, []).append(row)
+    return list(grouped.items())
+
+
+def summary_of(release: Release, now: datetime) -> ReleaseSummary:
+    return summaries([release], now)[0]
+
+
+def resources_of(release: Release) -> list[Resource]:
+    return list(
+        db.session.scalars(
+            select(Resource)
+            .join(ReleaseResource, ReleaseResource.resource_id == Resource.id)
+            .where(ReleaseResource.release_id == release.id)
+            .order_by(Resource.syllabus, Resource.component, Resource.kind, Resource.title)
+        )
+    )
+
+
+def left_out_centres(release: Release) -> list[tuple[Centre, str]]:
+    return [
+        (centre, reason)
+        for centre, reason in db.session.execute(
+            select(Centre, ReleaseCentre.reason)
+            .join(ReleaseCentre, ReleaseCentre.centre_id == Centre.id)
+            .where(ReleaseCentre.release_id == release.id, ReleaseCentre.role == "left-out")
+            .order_by(Centre.number)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class CentreFilters:
+    country: str = ""
+    status: str = ""  # a key of CENTRE_STATUSES, or ""
+    downloaded: str = ""  # "yes", "no" or ""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.country or self.status or self.downloaded)
+
+
+@dataclass(frozen=True)
+class CentreRow:
+    centre_id: int
+    number: str
+    name: str
+    country: str
+    timezone: str
+    opens_at: datetime  # its first opening in the release
+    closes_at: datetime  # its last closing
+    resources: int
+    downloaded: bool
+    status: str  # a key of CENTRE_STATUSES
+
+
+@dataclass
+class CentrePage:
+    rows: list[CentreRow]
+    total: int
+    number: int
+    size: int
+    countries: list[str] = field(default_factory=list)  # every country in the release
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.number * self.size, self.total)
+
+
+def release_centres(
+    release: Release, filters: CentreFilters, page: int, now: datetime, size: int | None = None
+) -> CentrePage:
+    """The release's centres, one row each (by Centre Number), filtered and paged.
+
+    A centre is "not yet open" before its first opening in the release, "closed"
+    from its last closing, and "open" in between; "downloaded" means at least one
+    file was sent to it under this release."""
+    size = size or PAGE_SIZE
+    opens = func.min(Authorisation.opens_at)
+    closes = func.max(Authorisation.closes_at)
+    downloaded_ids = (
+        select(Download.centre_id)
+        .where(Download.release_id == release.id, Download.status == "sent")
+        .distinct()
+    )
+    downloaded = Authorisation.centre_id.in_(downloaded_ids)
+    conditions = [Authorisation.release_id == release.id]
+    if filters.country:
+        conditions.append(Centre.country == filters.country)
+    if filters.downloaded == "yes":
+        conditions.append(downloaded)
+    elif filters.downloaded == "no":
+        conditions.append(~downloaded)
+    having = []
+    if filters.status == "not-yet":
+        having.append(opens > now)
+    elif filters.status == "open":
+        having.append(and_(opens <= now, closes > now))
+    elif filters.status == "closed":
+        having.append(closes <= now)
+    grouped = (
+        select(
+            Authorisation.centre_id,
+            Centre.number,
+            Centre.name,
+            Centre.country,
+            Centre.timezone,
+            opens.label("opens_at"),
+            closes.label("closes_at"),
+            func.count().label("resources"),
+            func.max(case((downloaded, 1), else_=0)).label("downloaded"),
+        )
+        .join(Centre, Centre.id == Authorisation.centre_id)
+        .where(*conditions)
+        .group_by(
+            Authorisation.centre_id, Centre.number, Centre.name, Centre.country, Centre.timezone
+        )
+        .having(*having)
+    )
+    total = db.session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
+    pages = max(1, -(-total // size))
+    number = min(page, pages)
+    rows = []
+    for centre_id, num, name, country, tz, first, last, count, sent in db.session.execute(
+        grouped.order_by(Centre.number).limit(size).offset((number - 1) * size)
+    ):
+        status = "not-yet" if now < first else "closed" if last <= now else "open"
+        rows.append(
+            CentreRow(centre_id, num, name, country, tz, first, last, count, bool(sent), status)
+        )
+    countries = list(
+        db.session.scalars(
+            select(Centre.country)
+            .join(Authorisation, Authorisation.centre_id == Centre.id)
+            .where(Authorisation.release_id == release.id)
+            .distinct()
+            .order_by(Centre.country)
+        )
+    )
+    return CentrePage(rows, total, number, size, countries)
+
+
+def cancel_release(
+    release: Release, read_version: int | None, actor_id: int | None, now: datetime
+) -> None:
+    """Cancel `release`: its authorisations stay (the record of what was released),
+    but no download is allowed under it from `now` (access.may_download checks it).
+    Refused if already cancelled, or if the page was read at an older version."""
+    if release.is_cancelled:
+        raise CancelRefused("This release is already cancelled.")
+    refuse_stale_edit(release, read_version, "release")
+    release.cancelled_at = now
+    release.cancelled_by_id = actor_id
+    db.session.flush()
+    record_event(
+        "release.cancelled",
+        subject=release,
+        details={"series": release.series, "title": release.title},
+    )

@@ -1,0 +1,1 @@
+"""Releases: Release Resources and Manage Releases."""

@@ -1,0 +1,202 @@
+"""Manage Releases: the list with statuses and counts, a release's centres, cancel."""
+
+import html
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Download, Event, Release, ResourceFile
+from app.services.releases.access import may_download
+from app.services.releases.planning import plan_release, save_release
+from app.services.releases.windows import WindowRule
+from tests.releases.conftest import SERIES
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def released(db, paper, centres):
+    """Save a release of the paper to its entered centres: → its id."""
+
+    def release(title="June papers"):
+        plan = plan_release(SERIES, [paper.id], "entered", WindowRule())
+        made = save_release(plan, title=title, actor_id=None)
+        db.session.commit()
+        return made.id
+
+    return release
+
+
+def download(db, paper, centre, release_id, status="sent"):
+    file = db.session.scalars(select(ResourceFile)).first()
+    if file is None:
+        file = ResourceFile(
+            resource_id=paper.id,
+            number=1,
+            original_name="0580_s26_qp_22.pdf",
+            stored_name="stored-1",
+            size=10,
+            sha256="0" * 64,
+            media_type="application/pdf",
+        )
+        db.session.add(file)
+        db.session.flush()
+    db.session.add(
+        Download(
+            resource_file_id=file.id, centre_id=centre.id, release_id=release_id, status=status
+        )
+    )
+    db.session.commit()
+
+
+def status_in_list(client) -> str:
+    page = text_of(client.get("/releases/"))
+    row = page.split("June papers</a>", 1)[1].split("</tr>", 1)[0]
+    return row.split("<td>", 2)[1].split("</td>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("moment", "status"),
+    [
+        (datetime(2026, 6, 1, 3, 29, 59, tzinfo=UTC), "Scheduled"),  # Kolkata opens 03:30
+        (datetime(2026, 6, 1, 3, 30, tzinfo=UTC), "Opening"),
+        (datetime(2026, 6, 1, 14, 0, tzinfo=UTC), "Open"),  # Chicago opens 14:00
+        (datetime(2026, 6, 5, 5, 0, tzinfo=UTC), "Closing"),  # Kolkata closes 05:00
+        (datetime(2026, 6, 5, 15, 30, tzinfo=UTC), "Closed"),  # Chicago closes 15:30
+    ],
+)
+def test_the_list_shows_each_releases_status_at_the_time(
+    client, admin, released, clock, moment, status
+):
+    released()
+    clock.set(moment)
+    assert status_in_list(client) == status
+
+
+def test_the_list_groups_by_series_with_counts_and_downloads(
+    client, admin, released, paper, centres, db, count_queries
+):
+    first = released()
+    download(db, paper, centres["london"], first)
+    download(db, paper, centres["london"], first)
+    download(db, paper, centres["kolkata"], first, status="refused")
+    page = text_of(client.get("/releases/"))
+    assert '<h2 id="series-2026-06">June 2026</h2>' in page
+    row = page.split("June papers</a>", 1)[1].split("</tr>", 1)[0]
+    cells = [cell.split("</td>")[0] for cell in row.split("<td>")[1:]]
+    assert cells[-3:] == ["1", "3", "2"]  # resources, centres, downloads sent
+    # One query per aggregate, however many releases there are.
+    with count_queries() as one:
+        client.get("/releases/")
+    released("Second")
+    released("Third")
+    with count_queries() as three:
+        page = text_of(client.get("/releases/"))
+    assert "Second" in page and "Third" in page
+    assert len(three) == len(one)
+
+
+def test_the_list_says_when_there_are_none(client, admin):
+    assert "There are no releases yet." in text_of(client.get("/releases/"))
+
+
+def test_details_show_the_rule_and_each_centre_filtered(
+    client, admin, released, paper, centres, db, clock
+):
+    release_id = released()
+    download(db, paper, centres["kolkata"], release_id)
+    clock.set(datetime(2026, 6, 1, 8, 0, tzinfo=UTC))  # London and Kolkata open, not Chicago
+    page = text_of(client.get(f"/releases/{release_id}"))
+    assert "Opens 3 days before the exam's key time, in each centre's local time." in page
+    assert "Closes 24 hours after the exam's end or its key time, whichever is later." in page
+    assert "1 resource, 3 centres, 3 authorisations, 1 download so far" in page
+    assert f'<a href="/admin/centres/{centres["london"].id}">GB001</a>' in page
+    assert "01 Jun 2026 09:00 IST<br><small>01 Jun 2026 03:30 UTC</small>" in page
+    page = text_of(client.get(f"/releases/{release_id}?country=IN"))
+    assert "IN001" in page and "GB001" not in page and "1 centre matching." in page
+    page = text_of(client.get(f"/releases/{release_id}?status=not-yet"))
+    assert "US001" in page and "GB001" not in page and "IN001" not in page
+    page = text_of(client.get(f"/releases/{release_id}?status=open&downloaded=no"))
+    assert "GB001" in page and "IN001" not in page and "US001" not in page
+    page = text_of(client.get(f"/releases/{release_id}?downloaded=yes"))
+    assert "IN001" in page and "GB001" not in page
+    page = text_of(client.get(f"/releases/{release_id}?status=closed"))
+    assert "No centres match these filters." in page
+    # Nonsense in the address is ignored, never a 500.
+    assert client.get(f"/releases/{release_id}?country=ZZ&status=x&page=-4").status_code == 200
+    assert client.get("/releases/999999").status_code == 404
+
+
+def test_details_are_paged(client, admin, released, monkeypatch):
+    monkeypatch.setattr("app.services.releases.manage.PAGE_SIZE", 2)
+    release_id = released()
+    page = text_of(client.get(f"/releases/{release_id}"))
+    assert "Showing 1–2 of 3 centres." in page and "US001" not in page
+    assert f'href="/releases/{release_id}?page=2" rel="next"' in page
+    page = text_of(client.get(f"/releases/{release_id}?page=2"))
+    assert "US001" in page and "GB001" not in page
+
+
+def test_cancel_asks_first_then_ends_access_at_once(
+    client, admin, released, paper, centres, csrf_token, db, make_user
+):
+    release_id = released()
+    user = make_user("centre", centre=centres["london"])
+    during = datetime(2026, 6, 2, tzinfo=UTC)
+    assert may_download(user, paper.id, during).allowed
+    page = text_of(client.get(f"/releases/{release_id}/cancel?version=1"))
+    assert "Cancel release “June papers”?" in page and "This cannot be undone." in page
+    assert '<input type="hidden" name="version" value="1">' in page
+    response = client.post(
+        f"/releases/{release_id}/cancel",
+        data={"csrf_token": csrf_token(client), "version": "1", "confirmed": "yes"},
+    )
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Release cancelled: no centre can download its resources now." in page
+    release = db.session.get(Release, release_id)
+    assert release.cancelled_at is not None and release.cancelled_by_id == admin.id
+    assert may_download(user, paper.id, during).reason == "release cancelled"
+    event = db.session.scalars(select(Event).where(Event.action == "release.cancelled")).one()
+    assert (event.subject_id, event.actor_id) == (release_id, admin.id)
+    assert "<mark>Cancelled</mark>" in text_of(client.get("/releases/"))
+    # A second cancel is refused, and changes nothing.
+    again = client.post(
+        f"/releases/{release_id}/cancel",
+        data={"csrf_token": csrf_token(client), "version": str(release.version)},
+    )
+    assert again.status_code == 409
+    assert "This release is already cancelled." in text_of(again)
+    assert (
+        len(db.session.scalars(select(Event).where(Event.action == "release.cancelled")).all()) == 1
+    )
+
+
+def test_cancel_from_a_stale_page_is_refused(client, admin, released, csrf_token, db):
+    release_id = released()
+    db.session.get(Release, release_id).title = "Renamed"
+    db.session.commit()  # version 2
+    response = client.post(
+        f"/releases/{release_id}/cancel",
+        data={"csrf_token": csrf_token(client), "version": "1"},
+    )
+    assert response.status_code == 409
+    assert "This release was changed" in text_of(response)
+    assert "so it was not cancelled" in text_of(response)
+    assert db.session.get(Release, release_id).cancelled_at is None
+    assert db.session.scalars(select(Event).where(Event.action == "release.cancelled")).all() == []
+
+
+def test_cancel_with_htmx_is_sent_to_the_details_page(client, admin, released, csrf_token, db):
+    release_id = released()
+    response = client.post(
+        f"/releases/{release_id}/cancel",
+        data={"version": "1", "confirmed": "yes"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client)},
+    )
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == f"/releases/{release_id}"
+    assert db.session.get(Release, release_id).is_cancelled
