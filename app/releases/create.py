@@ -104,7 +104,7 @@ def create():
         return _page(form, ticked, pick=pick, plan=plan, status=422)
     try:
         with changes():
-            release = _save(plan, choices)
+            release = _save(plan, choices, leave_out=bool(form.leave_out.data))
     except DomainError as refused:
         return _page(form, ticked, pick=pick, plan=plan, loose=[str(refused)], status=422)
     flash(
@@ -116,16 +116,15 @@ def create():
     return redirect(url_for(".release", release_id=release.id))
 
 
-def _save(plan: planning.ReleasePlan, choices: ReleaseChoices):
-    release = planning.save_release(
+def _save(plan: planning.ReleasePlan, choices: ReleaseChoices, *, leave_out: bool):
+    return planning.save_release(
         plan,
         title=choices.title,
         actor_id=current_user.id,
-        leave_out_blocked=bool(plan.blocked),
+        leave_out_blocked=leave_out,
+        opens_zone=choices.opens_zone,
+        closes_zone=choices.closes_zone,
     )
-    release.opens_zone = choices.opens_zone
-    release.closes_zone = choices.closes_zone
-    return release
 
 
 def _pickable(form: ReleaseForm, series: str, ticked: list[int]):

@@ -187,7 +187,13 @@ def _open_entry_errors(series: str, centre_ids: set[int]) -> dict[int, int]:
 
 
 def save_release(
-    plan: ReleasePlan, *, title: str, actor_id: int | None, leave_out_blocked: bool = False
+    plan: ReleasePlan,
+    *,
+    title: str,
+    actor_id: int | None,
+    leave_out_blocked: bool = False,
+    opens_zone: str = "UTC",
+    closes_zone: str = "UTC",
 ) -> Release:
     """Store the release and one Authorisation per target, in bulk. Flushes, never
     commits. Refused while centres are blocked, unless `leave_out_blocked`: then
@@ -208,6 +214,8 @@ def save_release(
         opens_hours=rule.opens_hours if rule.opens_at is None else None,
         opens_at_fixed=rule.opens_at,
         closes_at_fixed=rule.closes_at,
+        opens_zone=opens_zone,  # the zones fixed moments were typed in, to show them so
+        closes_zone=closes_zone,
         tz_version=TZ_DATABASE_VERSION,
         created_by_id=actor_id,
     )
