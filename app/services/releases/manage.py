@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.services.audit import record_event, refuse_stale_edit
 from app.services.errors import DomainError
+from app.services.paging import Paging
 
 PAGE_SIZE = 50
 
@@ -216,24 +217,12 @@ class CentreRow:
 
 
 @dataclass
-class CentrePage:
+class CentrePage(Paging):
     rows: list[CentreRow]
     total: int
     number: int
     size: int
     countries: list[str] = field(default_factory=list)  # every country in the release
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.number * self.size, self.total)
 
 
 def release_centres(

@@ -11,7 +11,7 @@ is blocked unless the admin chose to leave the blocked centres out.
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, insert, select
@@ -26,12 +26,12 @@ from app.models import (
     ReleaseCentre,
     ReleaseResource,
     Resource,
-    TimetableSlot,
 )
 from app.services.audit import record_event
 from app.services.errors import DomainError
+from app.services.paging import Paging
 from app.services.releases.windows import NoWindow, WindowRule
-from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times
+from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times, series_slots
 from app.services.timetable.instants import TZ_DATABASE_VERSION
 
 CHUNK = 5_000
@@ -94,18 +94,7 @@ def plan_release(
     ).all()
     if len(resources) != len(plan.resource_ids):
         raise ReleaseRefused("Choose resources of this series that are not deleted.")
-    slots = {
-        (syllabus, component): (session, day, timedelta(minutes=minutes))
-        for syllabus, component, session, day, minutes in db.session.execute(
-            select(
-                TimetableSlot.syllabus,
-                TimetableSlot.component,
-                TimetableSlot.session,
-                TimetableSlot.exam_date,
-                TimetableSlot.duration_minutes,
-            ).where(TimetableSlot.series == series)
-        )
-    }
+    slots = series_slots(series)
     live = select(Centre.id, Centre.country, Centre.timezone).where(Centre.deleted_at.is_(None))
     if audience == "chosen":
         live = live.where(Centre.id.in_(plan.chosen))
@@ -303,23 +292,11 @@ class PreviewRow:
 
 
 @dataclass
-class PreviewPage:
+class PreviewPage(Paging):
     rows: list[PreviewRow]
     total: int
     number: int
     size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.number * self.size, self.total)
 
 
 def preview_page(plan: ReleasePlan, page: int, size: int | None = None) -> PreviewPage:

@@ -9,15 +9,15 @@ Fixed windows never move.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 
 from app.extensions import db
-from app.models import Authorisation, Centre, Release, Resource, TimetableSlot
+from app.models import Authorisation, Centre, Release, Resource
 from app.services.clock import utcnow
 from app.services.releases.windows import NoWindow, WindowRule
-from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times
+from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times, series_slots
 
 
 @dataclass
@@ -64,18 +64,7 @@ def recompute_windows(series: str, centre_ids: Iterable[int] | None = None) -> M
         if not ids:
             return done
         query = query.where(Authorisation.centre_id.in_(ids))
-    slots = {
-        (syllabus, component): (session, day, timedelta(minutes=minutes))
-        for syllabus, component, session, day, minutes in db.session.execute(
-            select(
-                TimetableSlot.syllabus,
-                TimetableSlot.component,
-                TimetableSlot.session,
-                TimetableSlot.exam_date,
-                TimetableSlot.duration_minutes,
-            ).where(TimetableSlot.series == series)
-        )
-    }
+    slots = series_slots(series)
     table = KeyTimeTable.of_series(series)
     rules = {release_id: _rule_of(release) for release_id, release in releases.items()}
     windows: dict[tuple, tuple[datetime, datetime] | None] = {}

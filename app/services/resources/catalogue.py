@@ -12,6 +12,7 @@ from app.services import transactions
 from app.services.audit import record_event, refuse_stale_edit
 from app.services.clock import utcnow
 from app.services.errors import DomainError
+from app.services.paging import Paging
 from app.services.resources import filetypes, naming
 from app.services.resources.storage import Incoming, Storage
 from app.services.resources.uploads import clean_metadata, identical_message, kept_files
@@ -38,25 +39,13 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Paging):
     rows: list[tuple[Resource, ResourceFile]]  # each resource with its current file
     total: int
     number: int  # from 1
     size: int
     # With none shown and deleted ones left out: how many deleted ones match.
     deleted_hidden: int = 0
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.number * self.size, self.total)
 
 
 def search_resources(filters: Filters, page: int = 1, size: int = PAGE_SIZE) -> Page:

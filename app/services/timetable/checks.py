@@ -117,6 +117,23 @@ def problem_or_times(
     return times
 
 
+def series_slots(series: str) -> dict[tuple[str, str], tuple[str, date, timedelta]]:
+    """A series' timetable: (syllabus, component) → (session, exam date, duration), the
+    arguments problem_or_times takes after the place."""
+    return {
+        (syllabus, component): (session, day, timedelta(minutes=minutes))
+        for syllabus, component, session, day, minutes in db.session.execute(
+            select(
+                TimetableSlot.syllabus,
+                TimetableSlot.component,
+                TimetableSlot.session,
+                TimetableSlot.exam_date,
+                TimetableSlot.duration_minutes,
+            ).where(TimetableSlot.series == series)
+        )
+    }
+
+
 class EntryInstant(NamedTuple):
     """One entry's exam start and end in UTC, or the Problem that stops them (a tuple:
     300,000 of them are made at once)."""

@@ -28,6 +28,7 @@ from app.services import transactions
 from app.services.audit import record_event
 from app.services.clock import utcnow
 from app.services.errors import DomainError
+from app.services.paging import Paging
 from app.services.resources.naming import SERIES_MONTHS, series_choices, series_label
 from app.services.spreadsheets.reading import (
     EXCEL_ERRORS,
@@ -676,24 +677,12 @@ class Listed:
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Paging):
     rows: list[Listed]
     total: int  # matching the filters
     stored: int  # in the series, whatever the filters
     number: int
     size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.number * self.size, self.total)
 
 
 _SESSION_ORDER = case({s: i for i, s in enumerate(SESSIONS)}, value=TimetableSlot.session)
