@@ -36,6 +36,7 @@ from app.web.security import add_security_headers
 from app.web.unit_of_work import Portal
 from app.web.uploads import release_database_while_streaming, stream_uploads
 from app.web.urls import DatabaseIdConverter
+from app.web.window_changes import tell_about_moved_windows
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ def _init_extensions(app: Flask) -> None:
     app.before_request(guard_request)
     app.before_request(release_database_while_streaming)
     app.before_request(refuse_control_characters)
+    tell_about_moved_windows(app)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

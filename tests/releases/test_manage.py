@@ -200,3 +200,68 @@ def test_cancel_with_htmx_is_sent_to_the_details_page(client, admin, released, c
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == f"/releases/{release_id}"
     assert db.session.get(Release, release_id).is_cancelled
+
+
+def test_a_key_time_saved_on_its_page_says_how_many_windows_moved(
+    client, login_as, db, csrf_token, clock
+):
+    """Any page that changes key times tells the admin what it did to release windows."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from app.models import Authorisation, Entry, KeyTime, Resource, TimetableSlot
+    from app.services.releases.planning import plan_release, save_release
+    from app.services.releases.windows import WindowRule
+
+    login_as("admin")
+    db.session.add(
+        TimetableSlot(
+            series="2026-06",
+            syllabus="0580",
+            component="22",
+            exam_date=date(2026, 6, 4),
+            session="AM",
+            duration_minutes=90,
+        )
+    )
+    row = KeyTime(series="2026-06", country="GB", am="09:00")
+    paper = Resource(
+        series="2026-06", syllabus="0580", component="22", kind="question-paper", title="P22"
+    )
+    db.session.add_all([row, paper])
+    db.session.commit()
+    from app.models import Centre
+
+    centre = Centre(
+        number="GB900", name="A", country="GB", town="X", timezone="Europe/London", zone=3
+    )
+    db.session.add(centre)
+    db.session.commit()
+    db.session.add(Entry(series="2026-06", centre_id=centre.id, syllabus="0580", component="22"))
+    db.session.commit()
+    save_release(
+        plan_release("2026-06", [paper.id], "entered", WindowRule()), title="", actor_id=None
+    )
+    db.session.commit()
+    clock.set(datetime(2026, 5, 20, tzinfo=UTC))
+    response = client.post(
+        "/key-times/2026-06/GB/edit",
+        data={
+            "csrf_token": csrf_token(client, "/key-times/?series=2026-06"),
+            "am": "10:00",
+            "pm": "",
+            "ev": "",
+            "am_gmt": "",
+            "pm_gmt": "",
+            "ev_gmt": "",
+            "version": row.version,
+            "on": "2026-06-04",
+        },
+        follow_redirects=True,
+    )
+    assert "1 release window not yet open moved with this change." in response.get_data(
+        as_text=True
+    )
+    opens = db.session.scalars(select(Authorisation.opens_at)).one()
+    assert opens == datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # 10:00 BST, 3 days before

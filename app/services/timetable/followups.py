@@ -22,19 +22,42 @@ from app.services.timetable.entries import flag_live_entries, recheck_entry_erro
 
 # The centres changed so far inside centre_changes_together(): (countries, numbers).
 _together: ContextVar[tuple[set[str], set[str]] | None] = ContextVar("together", default=None)
+# What moving windows did since collect_window_changes(), for the admin to be told.
+_window_changes: ContextVar[Moved | None] = ContextVar("window_changes", default=None)
+
+
+def collect_window_changes() -> None:
+    """Start counting the release windows moved (or needing a decision) from here on."""
+    _window_changes.set(Moved())
+
+
+def window_changes() -> Moved | None:
+    """The windows moved since collect_window_changes(), if any moved or need a decision."""
+    found = _window_changes.get()
+    return found if found is not None and (found.moved or found.open_changed) else None
+
+
+def _recompute(series: str, centre_ids=None) -> Moved:
+    moved = recompute_windows(series, centre_ids)
+    total = _window_changes.get()
+    if total is not None:
+        total.moved += moved.moved
+        total.open_changed.extend(moved.open_changed)
+        total.no_window.extend(moved.no_window)
+    return moved
 
 
 def key_times_changed(series: str, countries: Iterable[str]) -> Moved:
     recheck_entry_errors(series=series)  # late entries depend on key times
     refresh_key_time_errors(series, countries)
-    return recompute_windows(series)
+    return _recompute(series)
 
 
 def timetable_changed(series: str) -> Moved:
     recheck_entry_errors(series=series)
     flag_live_entries(series=series)  # a component's zones may have changed
     refresh_key_time_errors(series)
-    return recompute_windows(series)
+    return _recompute(series)
 
 
 def entries_changed(series: str) -> None:
@@ -76,7 +99,7 @@ def _follow_up_centres(countries: set[str], numbers: set[str]) -> None:
         for series in db.session.scalars(
             select(Release.series).where(Release.cancelled_at.is_(None)).distinct()
         ):
-            recompute_windows(series, ids)
+            _recompute(series, ids)
     if countries:
         refresh_key_time_errors(None, countries)
 

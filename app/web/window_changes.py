@@ -1,0 +1,38 @@
+"""Telling the admin when a change moved release windows, whatever page made it.
+
+Key times, the timetable and a centre's zone are edited on several pages; each
+save follows up in services/timetable/followups.py, which counts the windows it
+moved and the open ones it left for a decision. After the request, that count
+becomes one message on the admin's next page.
+"""
+
+from flask import Flask, flash
+
+from app.services.timetable import followups
+
+
+def tell_about_moved_windows(app: Flask) -> None:
+    @app.before_request
+    def start_counting() -> None:
+        followups.collect_window_changes()
+
+    @app.after_request
+    def tell(response):
+        changes = followups.window_changes()
+        if changes is None or response.status_code >= 400:
+            return response
+        parts = []
+        if changes.moved:
+            parts.append(
+                f"{changes.moved:,} release window{'' if changes.moved == 1 else 's'} not yet "
+                "open moved with this change."
+            )
+        if changes.open_changed:
+            count = len(changes.open_changed)
+            parts.append(
+                f"{count:,} window{'' if count == 1 else 's'} already open would move too, and "
+                f"{'was' if count == 1 else 'were'} left as "
+                f"{'it was' if count == 1 else 'they were'}: see Releases → Manage Releases."
+            )
+        flash(" ".join(parts), "info")
+        return response
