@@ -97,6 +97,9 @@ class Config:
     RESOURCE_STORAGE_DIR = os.environ.get("RESOURCE_STORAGE_DIR") or None
     RESOURCE_MAX_MB = _int("RESOURCE_MAX_MB", 500)
     RESOURCE_MAX_FILES = _int("RESOURCE_MAX_FILES", 50)
+    # With nginx in front: the internal location that serves the storage folder's
+    # files/ (e.g. /_protected/). Downloads are then sent by nginx (X-Accel-Redirect).
+    RESOURCE_ACCEL_REDIRECT = os.environ.get("RESOURCE_ACCEL_REDIRECT", "")
 
     # How many days before an exam's key time a release's window opens, unless the
     # admin chooses otherwise on the release (0 to 60).

@@ -11,6 +11,7 @@ transaction stays open while the body arrives (release_database_while_streaming)
 """
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from flask import Flask, current_app, g, request, send_file
 from htmx_flask.requests import HtmxAwareRequest
@@ -143,19 +144,41 @@ def stream_uploads(app: Flask) -> None:
 def send_stored(stored_name: str, *, media_type: str, name: str, sha256: str, as_attachment: bool):
     """A kept file as the response, under its original name: sent by the server's
     sendfile where it has one, with Range and conditional requests answered. None
-    when the file is missing from the storage folder."""
+    when the file is missing from the storage folder.
+
+    With RESOURCE_ACCEL_REDIRECT set (nginx in front, an internal location over the
+    storage folder's files/), the response only names the file and nginx sends it,
+    Range included: no worker is held while a large file goes out."""
     path = storage().path_of(stored_name)
     if not path.is_file():
         return None
-    response = send_file(
-        path,
-        mimetype=media_type,
-        as_attachment=as_attachment,
-        download_name=name,
-        etag=sha256,
-        conditional=True,
-        max_age=0,
-    )
+    accel = current_app.config.get("RESOURCE_ACCEL_REDIRECT")
+    if accel:
+        response = current_app.response_class(b"", mimetype=media_type)
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + stored_name
+        response.headers["Content-Disposition"] = content_disposition(name, as_attachment)
+        response.headers["ETag"] = f'"{sha256}"'
+    else:
+        response = send_file(
+            path,
+            mimetype=media_type,
+            as_attachment=as_attachment,
+            download_name=name,
+            etag=sha256,
+            conditional=True,
+            max_age=0,
+        )
     # Secure material: never kept in a shared cache, nor in the browser's.
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def content_disposition(name: str, as_attachment: bool) -> str:
+    """The Content-Disposition header for `name`: an ASCII fallback, and the name itself
+    (RFC 6266 / 5987) when it is not plain ASCII."""
+    kind = "attachment" if as_attachment else "inline"
+    ascii_name = name.encode("ascii", "ignore").decode().replace("\\", "").replace('"', "")
+    header = f'{kind}; filename="{ascii_name or "download"}"'
+    if ascii_name != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header

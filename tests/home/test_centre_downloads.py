@@ -188,3 +188,27 @@ def test_staff_use_their_own_download(client, login_as, db, paper, released, rol
     login_as(role)
     assert client.get(url(paper)).status_code == 403
     assert downloads(db) == []
+
+
+def test_behind_nginx_the_download_is_handed_to_it(
+    client, login_as, db, paper, london, released, app, monkeypatch
+):
+    """With RESOURCE_ACCEL_REDIRECT, the portal decides and records; nginx sends."""
+    monkeypatch.setitem(app.config, "RESOURCE_ACCEL_REDIRECT", "/_protected/")
+    login_as("centre", centre=london)
+    sent = client.get(url(paper))
+    assert sent.status_code == 200 and sent.data == b""
+    stored = paper.current_file.stored_name
+    assert sent.headers["X-Accel-Redirect"] == f"/_protected/{stored}"
+    assert sent.headers["Content-Disposition"] == 'attachment; filename="0580_s26_qp_22.pdf"'
+    assert sent.headers["Cache-Control"] == "private, no-store"
+    assert sent.headers["Content-Type"] == "application/pdf"
+    assert downloads(db) == [("sent", None, released.id, None)]
+
+
+def test_a_name_beyond_ascii_keeps_a_plain_fallback():
+    from app.web.uploads import content_disposition
+
+    assert content_disposition('Lösung "A".pdf', True) == (
+        "attachment; filename=\"Lsung A.pdf\"; filename*=UTF-8''L%C3%B6sung%20%22A%22.pdf"
+    )
