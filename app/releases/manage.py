@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import Release
+from app.models import Centre, Release
 from app.models.release import AUDIENCES
 from app.releases import bp
 from app.releases.create import local_time
@@ -141,6 +141,48 @@ def cancel(release_id: int):
         db.session.refresh(release)
         return _release_page(release, 409, conflict=str(refused))
     flash("Release cancelled: no centre can download its resources now.", "success")
+    if is_htmx_fragment_request():
+        return "", 204, {"HX-Redirect": here}
+    return redirect(here)
+
+
+@bp.route("/<int:release_id>/centres/<int:centre_id>/remove", methods=["GET", "POST"])
+@allow("admin")
+def remove_centre(release_id: int, centre_id: int):
+    release = _release_or_404(release_id)
+    centre = db.session.get(Centre, centre_id) or abort(404)
+    here = url_for(".release", release_id=release.id)
+    if request.method == "GET":
+        return confirmation_page(
+            title=f"Remove centre {centre.number} from this release?",
+            message=f"{centre.label} loses access to this release's resources at once, "
+            "whether its window is open or not. It is then listed on the release as removed.",
+            action=url_for(".remove_centre", release_id=release.id, centre_id=centre.id),
+            button="Remove centre",
+            cancel=here,
+            hidden=[("version", request.args.get("version", release.version))],
+        )
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with changes():
+            releases.remove_centre(release, centre, form.version.data, clock.utcnow())
+    except EditConflict:
+        db.session.refresh(release)
+        message = (
+            "This release was changed since you opened it, so the centre was not removed. "
+            "It is shown below as it is now: check it, and remove the centre again if you "
+            "still mean to."
+        )
+        return _release_page(release, 409, conflict=message)
+    except DomainError as refused:
+        db.session.refresh(release)
+        return _release_page(release, 409, conflict=str(refused))
+    flash(
+        f"Centre {centre.number} removed: it cannot download this release's resources now.",
+        "success",
+    )
     if is_htmx_fragment_request():
         return "", 204, {"HX-Redirect": here}
     return redirect(here)

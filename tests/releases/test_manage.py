@@ -265,3 +265,42 @@ def test_a_key_time_saved_on_its_page_says_how_many_windows_moved(
     )
     opens = db.session.scalars(select(Authorisation.opens_at)).one()
     assert opens == datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # 10:00 BST, 3 days before
+
+
+def test_removing_a_centre_asks_first_and_ends_its_access_at_once(
+    client, admin, released, paper, centres, csrf_token, db, make_user
+):
+    release_id = released()
+    london, kolkata = centres["london"], centres["kolkata"]
+    user = make_user("centre", centre=london)
+    other = make_user("centre", centre=kolkata)
+    during = datetime(2026, 6, 2, tzinfo=UTC)
+    page = client.get(f"/releases/{release_id}").get_data(as_text=True)
+    assert f'aria-label="Remove centre {london.number} from this release"' in page
+    asked = text_of(client.get(f"/releases/{release_id}/centres/{london.id}/remove?version=1"))
+    assert f"Remove centre {london.number} from this release?" in asked
+    response = client.post(
+        f"/releases/{release_id}/centres/{london.id}/remove",
+        data={"csrf_token": csrf_token(client), "version": "1", "confirmed": "yes"},
+    )
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert f"Centre {london.number} removed" in page
+    assert "Centres left out (1)" in page and "Removed on" in page
+    assert may_download(user, paper.id, during).reason == "not authorised"
+    assert may_download(other, paper.id, during).allowed  # the others keep theirs
+    event = db.session.scalars(select(Event).where(Event.action == "release.centre_removed")).one()
+    assert event.details == {"centre": london.number, "authorisations": 1}
+    # The page it was done from is now stale; and the centre is no longer in it.
+    stale = client.post(
+        f"/releases/{release_id}/centres/{kolkata.id}/remove",
+        data={"csrf_token": csrf_token(client), "version": "1"},
+    )
+    assert stale.status_code == 409 and "so the centre was not removed" in text_of(stale)
+    version = db.session.get(Release, release_id).version
+    again = client.post(
+        f"/releases/{release_id}/centres/{london.id}/remove",
+        data={"csrf_token": csrf_token(client), "version": str(version)},
+    )
+    assert again.status_code == 409
+    assert f"Centre {london.number} is not in this release." in text_of(again)

@@ -185,7 +185,10 @@ def left_out_centres(release: Release) -> list[tuple[Centre, str]]:
         for centre, reason in db.session.execute(
             select(Centre, ReleaseCentre.reason)
             .join(ReleaseCentre, ReleaseCentre.centre_id == Centre.id)
-            .where(ReleaseCentre.release_id == release.id, ReleaseCentre.role == "left-out")
+            .where(
+                ReleaseCentre.release_id == release.id,
+                ReleaseCentre.role.in_(("left-out", "removed")),
+            )
             .order_by(Centre.number)
         )
     ]
@@ -315,3 +318,36 @@ def cancel_release(
         subject=release,
         details={"series": release.series, "title": release.title},
     )
+
+
+def remove_centre(release: Release, centre: Centre, read_version: int | None, now: datetime) -> int:
+    """Take `centre` out of `release`: its authorisations under it are deleted, so its
+    users cannot download from the next request on, and the centre is listed on the
+    release as removed. Refused on a cancelled release, for a centre the release does
+    not authorise, or from a page read at an older version. Returns how many
+    authorisations went."""
+    if release.is_cancelled:
+        raise CancelRefused("This release is cancelled: its centres have no access already.")
+    refuse_stale_edit(release, read_version, "release")
+    table = Authorisation.__table__
+    removed = db.session.execute(
+        table.delete().where(table.c.release_id == release.id, table.c.centre_id == centre.id)
+    ).rowcount
+    if not removed:
+        raise CancelRefused(f"Centre {centre.number} is not in this release.")
+    reason = f"Removed on {now:%d %b %Y %H:%M} UTC."
+    listed = db.session.get(ReleaseCentre, (release.id, centre.id))
+    if listed is None:
+        db.session.add(
+            ReleaseCentre(release_id=release.id, centre_id=centre.id, role="removed", reason=reason)
+        )
+    else:
+        listed.role, listed.reason = "removed", reason
+    release.updated_at = now  # a change to the release: its version moves on
+    db.session.flush()
+    record_event(
+        "release.centre_removed",
+        subject=release,
+        details={"centre": centre.number, "authorisations": removed},
+    )
+    return removed
