@@ -175,19 +175,9 @@ def entry_instants(series: str) -> Iterator[EntryInstant]:
         select(Centre.id, Centre.country, Centre.timezone).where(Centre.deleted_at.is_(None))
     ):
         centre_place[centre_id] = places.setdefault((country, tz), len(places))
-    slots: dict[tuple[str, str], int] = {}
-    slot_details = []
-    for syllabus, component, session, day, minutes in db.session.execute(
-        select(
-            TimetableSlot.syllabus,
-            TimetableSlot.component,
-            TimetableSlot.session,
-            TimetableSlot.exam_date,
-            TimetableSlot.duration_minutes,
-        ).where(TimetableSlot.series == series)
-    ):
-        slots[(syllabus, component)] = len(slot_details)
-        slot_details.append((session, day, timedelta(minutes=minutes)))
+    timetable = series_slots(series)
+    slots = {code: index for index, code in enumerate(timetable)}
+    slot_details = list(timetable.values())
     place_details = list(places)
     width = len(slot_details) + 1
     known: dict[int, ExamTimes | Problem] = {}
