@@ -16,16 +16,10 @@ from app.services.errors import DomainError
 from app.services.geography import countries
 from app.services.releases import planning
 from app.services.resources import catalogue, naming
-from app.services.timetable.instants import wall_time
 from app.services.transactions import changes
 from app.web.access import allow
+from app.web.formatting import local_time
 from app.web.paging import page_number
-
-
-def local_time(instant, timezone: str) -> str:
-    """A moment as clocks in `timezone` show it, with the zone's abbreviation."""
-    return f"{wall_time(instant, timezone):%d %b %Y %H:%M %Z}"
-
 
 _ACTIONS = ("show", "select-shown", "preview", "save")
 

@@ -7,7 +7,6 @@ from app.extensions import db
 from app.models import Centre, Release
 from app.models.release import AUDIENCES
 from app.releases import bp
-from app.releases.create import local_time
 from app.releases.forms import CancelForm
 from app.services import clock
 from app.services.errors import DomainError, EditConflict
@@ -16,6 +15,7 @@ from app.services.releases import manage as releases
 from app.services.releases.manage import CENTRE_STATUSES, CentreFilters
 from app.services.transactions import changes
 from app.web.access import allow
+from app.web.formatting import local_time
 from app.web.htmx import confirmation_page, is_htmx_fragment_request
 from app.web.paging import page_number
 

@@ -9,6 +9,7 @@ from flask import Flask
 from markupsafe import Markup, escape
 
 from app.services.resources.naming import kind_label, series_label
+from app.services.timetable.instants import wall_time
 
 FORMAT = "%d %b %Y %H:%M"
 
@@ -31,6 +32,12 @@ def both_times(moment: datetime | None, timezone: str) -> str:
     # The local day, when it is not the UTC day: 23:30 UTC is 05:00 next day in Kolkata.
     when = f"{local:%H:%M}" if local.date() == moment.date() else f"{local:%d %b %H:%M}"
     return f"{utc_time(moment)} ({when} {timezone})"
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """A moment as clocks in `timezone` show it, with the zone's abbreviation, in the
+    admin pages' form: "01 Jun 2026 09:00 IST" (from the pinned tzdata)."""
+    return f"{wall_time(moment, timezone):{FORMAT} %Z}"
 
 
 def file_size(size: int | None) -> str:
@@ -76,6 +83,7 @@ def register_filters(app: Flask) -> None:
         utc_time=utc_time,
         utc_date=utc_date,
         both_times=both_times,
+        local_time=local_time,
         file_size=file_size,
         series_label=series_label,
         kind_label=kind_label,

@@ -1,6 +1,7 @@
-"""Planning and saving a release, and the download decision, to the second."""
+"""Planning and saving a release, and the download decision, to the second (the paper
+and centres are tests/releases/conftest.py's)."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,51 +15,14 @@ from app.models import (
     Release,
     ReleaseCentre,
     Resource,
-    TimetableSlot,
 )
 from app.services.clock import utcnow
 from app.services.releases.access import may_download
 from app.services.releases.planning import ReleaseRefused, plan_release, save_release
 from app.services.releases.windows import WindowRule
+from tests.releases.conftest import SERIES
 
-SERIES = "2026-06"
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def paper(db):
-    """0580/22, sat on Thursday 4 June 2026 in the morning, 90 minutes; its paper."""
-    db.session.add(
-        TimetableSlot(
-            series=SERIES,
-            syllabus="0580",
-            component="22",
-            exam_date=date(2026, 6, 4),
-            session="AM",
-            duration_minutes=90,
-        )
-    )
-    for country, tz in (("GB", ""), ("IN", ""), ("US", "America/Chicago")):
-        db.session.add(KeyTime(series=SERIES, country=country, timezone=tz, am="09:00"))
-    resource = Resource(
-        series=SERIES, syllabus="0580", component="22", kind="question-paper", title="Paper 22"
-    )
-    db.session.add(resource)
-    db.session.commit()
-    return resource
-
-
-@pytest.fixture
-def centres(db, make_centre):
-    made = {
-        "london": make_centre(),
-        "kolkata": make_centre(country="IN", timezone="Asia/Kolkata", zone=4),
-        "chicago": make_centre(country="US", timezone="America/Chicago", zone=1),
-    }
-    for centre in made.values():
-        db.session.add(Entry(series=SERIES, centre_id=centre.id, syllabus="0580", component="22"))
-    db.session.commit()
-    return made
 
 
 def saved(db, plan, **options):
