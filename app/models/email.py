@@ -2,14 +2,14 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.types import UTCDateTime
 from app.services.clock import utcnow
 
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sent", "failed", "withdrawn")
 
 
 class EmailTemplate(db.Model):
@@ -35,13 +35,18 @@ class OutboxMessage(db.Model):
 
     A message is pending until it is sent. Each try claims it by setting
     `sending_until` (a lease), so two senders never send it at once, and a
-    sender that dies mid-try leaves it to be retried, never lost.
+    sender that dies mid-try leaves it to be retried, never lost. A message due later
+    (a release notice, due when its window opens) waits in `next_attempt_at`; one that
+    is no longer wanted before it went is "withdrawn", kept and never sent.
     """
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'failed', 'withdrawn')", name="status_known"
+        ),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_release_centre", "release_id", "centre_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +62,10 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A release notice's release and centre, so that it moves with the centre's window
+    # and is withdrawn (status "withdrawn", never sent) when the window goes.
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.template} to {self.to_address} {self.status}>"

@@ -86,11 +86,12 @@ class ReleaseResource(db.Model):
 
 class ReleaseCentre(db.Model):
     """A centre a release names: chosen for it, left out of it (no window could be
-    worked out, and the admin chose to go on without it), or removed later."""
+    worked out, and the admin chose to go on without it), added after it was saved
+    (Add centres), or removed later."""
 
     __tablename__ = "release_centres"
     __table_args__ = (
-        CheckConstraint("role IN ('chosen', 'left-out', 'removed')", name="role_known"),
+        CheckConstraint("role IN ('chosen', 'left-out', 'added', 'removed')", name="role_known"),
     )
 
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), primary_key=True)
@@ -101,7 +102,12 @@ class ReleaseCentre(db.Model):
 
 class Authorisation(db.Model):
     """A centre may download a resource under a release from `opens_at` until (not
-    including) `closes_at`, both UTC."""
+    including) `closes_at`, both UTC.
+
+    When what the window was worked out from changes after it opened, the window is
+    not moved: the window it would now have is kept in `review_opens_at` and
+    `review_closes_at` (both None when none can be worked out), with `review_reason`
+    saying why, until an admin moves it or keeps it (Releases → Windows to Decide)."""
 
     __tablename__ = "authorisations"
     __table_args__ = (
@@ -109,6 +115,7 @@ class Authorisation(db.Model):
         CheckConstraint("opens_at < closes_at", name="opens_before_it_closes"),
         Index("ix_authorisations_centre_opens", "centre_id", "opens_at"),
         Index("ix_authorisations_resource_centre", "resource_id", "centre_id"),
+        Index("ix_authorisations_review", "review_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,3 +124,6 @@ class Authorisation(db.Model):
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    review_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_reason: Mapped[str | None] = mapped_column(String(500))
