@@ -7,6 +7,7 @@ putting every problem by its field; nothing the browser computed is trusted."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -56,7 +57,9 @@ class ReleaseChoices:
     title: str
 
 
-class ReleaseForm(PortalForm):
+class _ResourcesAndAudience(PortalForm):
+    # Declared before WindowFields so that the fields (and the error summary) follow
+    # the page's order: resources, audience, window, title.
     series = SelectField("Series", choices=[], validate_choice=False)
     syllabus = StringField("Syllabus code", render_kw={"inputmode": "numeric", "maxlength": 4})
     component = StringField("Component", render_kw={"inputmode": "numeric", "maxlength": 2})
@@ -68,6 +71,11 @@ class ReleaseForm(PortalForm):
         validate_choice=False,
     )
     centres = TextAreaField("Centre Numbers", description="One per line, or separated by commas.")
+
+
+class WindowFields(PortalForm):
+    """When a release's windows open and close: on Release Resources and Edit window."""
+
     opens = RadioField(
         "Opens",
         choices=[SelectChoice(v, t) for v, t in OPENS_OPTIONS],
@@ -88,6 +96,62 @@ class ReleaseForm(PortalForm):
     closes_date = StringField("Closing date", render_kw={"type": "date"})
     closes_time = StringField("Closing time", render_kw={"type": "time"})
     closes_zone = SelectField("Closing time zone", default=DEFAULT_ZONE, validate_choice=False)
+
+    def window_rule(self) -> tuple[WindowRule | None, str, str]:
+        """The rule and the zones its fixed moments were typed in; None for the rule
+        (with the errors by their fields) when the fields do not make one."""
+        opens_at = closes_at = None
+        opens_zone = closes_zone = "UTC"
+        days = hours = None
+        if (self.opens.data or "before") == "fixed":
+            opens_zone = self.opens_zone.data or ""
+            opens_at = _moment(self.opens_date, self.opens_time, self.opens_zone, "opening")
+        else:
+            days = _whole(self.opens_days, MAX_DAYS, "Days before")
+            hours = _whole(self.opens_hours, MAX_HOURS, "Hours before")
+        if (self.closes.data or "rule") == "fixed":
+            closes_zone = self.closes_zone.data or ""
+            closes_at = _moment(self.closes_date, self.closes_time, self.closes_zone, "closing")
+        if opens_at and closes_at and not opens_at < closes_at:
+            self.closes_date.errors = ["The closing moment must be after the opening moment."]
+            return None, opens_zone, closes_zone
+        if (opens_at is None and (days is None or hours is None)) or (
+            self.closes.data == "fixed" and closes_at is None
+        ):
+            return None, opens_zone, closes_zone
+        rule = WindowRule(
+            opens_days=days, opens_hours=hours, opens_at=opens_at, closes_at=closes_at
+        )
+        return rule, opens_zone, closes_zone
+
+    def fill_from(self, release) -> None:
+        """Show `release`'s rule in the fields, as the admin typed it."""
+        if release.opens_at_fixed is not None:
+            self.opens.data = "fixed"
+            self.opens_date.data, self.opens_time.data = _typed(
+                release.opens_at_fixed, release.opens_zone
+            )
+            self.opens_zone.data = release.opens_zone
+        else:
+            self.opens.data = "before"
+            self.opens_days.data = str(release.opens_days)
+            self.opens_hours.data = str(release.opens_hours)
+        if release.closes_at_fixed is not None:
+            self.closes.data = "fixed"
+            self.closes_date.data, self.closes_time.data = _typed(
+                release.closes_at_fixed, release.closes_zone
+            )
+            self.closes_zone.data = release.closes_zone
+        else:
+            self.closes.data = "rule"
+
+
+def _typed(moment: datetime, zone: str) -> tuple[str, str]:
+    local = moment.astimezone(ZoneInfo(zone))
+    return local.date().isoformat(), f"{local:%H:%M}"
+
+
+class ReleaseForm(_ResourcesAndAudience, WindowFields):
     title = StringField("Title (optional)", render_kw={"maxlength": TITLE_MAX})
     leave_out = BooleanField("Leave these centres out of the release")
 
@@ -105,7 +169,7 @@ class ReleaseForm(PortalForm):
         if audience not in AUDIENCES:
             self.audience.errors = ["Choose who the resources go to."]
         chosen = self._chosen() if audience == "chosen" else []
-        rule, opens_zone, closes_zone = self._rule()
+        rule, opens_zone, closes_zone = self.window_rule()
         title = " ".join((self.title.data or "").split())
         if len(title) > TITLE_MAX:
             self.title.errors = [
@@ -152,31 +216,6 @@ class ReleaseForm(PortalForm):
         if problems:
             self.centres.errors = problems
         return found.ids
-
-    def _rule(self) -> tuple[WindowRule | None, str, str]:
-        opens_at = closes_at = None
-        opens_zone = closes_zone = "UTC"
-        days = hours = None
-        if (self.opens.data or "before") == "fixed":
-            opens_zone = self.opens_zone.data or ""
-            opens_at = _moment(self.opens_date, self.opens_time, self.opens_zone, "opening")
-        else:
-            days = _whole(self.opens_days, MAX_DAYS, "Days before")
-            hours = _whole(self.opens_hours, MAX_HOURS, "Hours before")
-        if (self.closes.data or "rule") == "fixed":
-            closes_zone = self.closes_zone.data or ""
-            closes_at = _moment(self.closes_date, self.closes_time, self.closes_zone, "closing")
-        if opens_at and closes_at and not opens_at < closes_at:
-            self.closes_date.errors = ["The closing moment must be after the opening moment."]
-            return None, opens_zone, closes_zone
-        if (opens_at is None and (days is None or hours is None)) or (
-            self.closes.data == "fixed" and closes_at is None
-        ):
-            return None, opens_zone, closes_zone
-        rule = WindowRule(
-            opens_days=days, opens_hours=hours, opens_at=opens_at, closes_at=closes_at
-        )
-        return rule, opens_zone, closes_zone
 
 
 def _listed(numbers: list[str], most: int = 20) -> str:
