@@ -168,7 +168,7 @@ class ReleaseForm(_ResourcesAndAudience, WindowFields):
         audience = self.audience.data or "entered"
         if audience not in AUDIENCES:
             self.audience.errors = ["Choose who the resources go to."]
-        chosen = self._chosen() if audience == "chosen" else []
+        chosen = centre_ids_of(self.centres) if audience == "chosen" else []
         rule, opens_zone, closes_zone = self.window_rule()
         title = " ".join((self.title.data or "").split())
         if len(title) > TITLE_MAX:
@@ -195,27 +195,30 @@ class ReleaseForm(_ResourcesAndAudience, WindowFields):
             return None
         return series
 
-    def _chosen(self) -> list[int]:
-        numbers = [n for n in _NUMBER_SEPARATORS.split(self.centres.data or "") if n]
-        if not numbers:
-            self.centres.errors = ["Enter the Centre Numbers of the chosen centres."]
-            return []
-        if len(numbers) > CHOSEN_MAX:
-            self.centres.errors = [f"Enter at most {CHOSEN_MAX:,} Centre Numbers."]
-            return []
-        found = chosen_centres(numbers)
-        problems = []
-        if found.unknown:
-            problems.append(f"No centre has the Centre Number {_listed(found.unknown)}.")
-        if found.deleted:
-            problems.append(
-                f"Deleted centre{'s' if len(found.deleted) > 1 else ''}: "
-                f"{_listed(found.deleted)}. Undo the delete first, or leave "
-                f"{'them' if len(found.deleted) > 1 else 'it'} out."
-            )
-        if problems:
-            self.centres.errors = problems
-        return found.ids
+
+def centre_ids_of(field) -> list[int]:
+    """The live centres whose Centre Numbers the admin typed in `field` (a textarea);
+    unknown and deleted numbers are put in the field's errors."""
+    numbers = [n for n in _NUMBER_SEPARATORS.split(field.data or "") if n]
+    if not numbers:
+        field.errors = ["Enter the Centre Numbers of the chosen centres."]
+        return []
+    if len(numbers) > CHOSEN_MAX:
+        field.errors = [f"Enter at most {CHOSEN_MAX:,} Centre Numbers."]
+        return []
+    found = chosen_centres(numbers)
+    problems = []
+    if found.unknown:
+        problems.append(f"No centre has the Centre Number {_listed(found.unknown)}.")
+    if found.deleted:
+        problems.append(
+            f"Deleted centre{'s' if len(found.deleted) > 1 else ''}: "
+            f"{_listed(found.deleted)}. Undo the delete first, or leave "
+            f"{'them' if len(found.deleted) > 1 else 'it'} out."
+        )
+    if problems:
+        field.errors = problems
+    return found.ids
 
 
 def _listed(numbers: list[str], most: int = 20) -> str:
@@ -271,4 +274,14 @@ def _moment(day_field, time_field, zone_field, what: str) -> datetime | None:
 
 
 class CancelForm(PortalForm):
+    version = VersionField()
+
+
+class EditWindowForm(WindowFields):
+    version = VersionField()
+    move_open = BooleanField("Move the windows that are open now too")
+
+
+class AddCentresForm(PortalForm):
+    centres = TextAreaField("Centre Numbers", description="One per line, or separated by commas.")
     version = VersionField()

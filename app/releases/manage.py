@@ -12,6 +12,7 @@ from app.services import clock
 from app.services.errors import DomainError, EditConflict
 from app.services.geography import countries
 from app.services.releases import manage as releases
+from app.services.releases.decisions import undecided_count
 from app.services.releases.manage import CENTRE_STATUSES, CentreFilters
 from app.services.transactions import changes
 from app.web.access import allow
@@ -90,6 +91,7 @@ def _release_page(release: Release, status: int = 200, **context):
         closes_words=closes,
         local=local_time,
         audiences=AUDIENCES,
+        waiting=undecided_count(release.id),
         **context,
     ), status
 

@@ -49,6 +49,7 @@ MENU: tuple[Section, ...] = (
         (
             Page("Release Resources", "releases.create", ADMIN),
             Page("Manage Releases", "releases.manage", ADMIN),
+            Page("Windows to Decide", "releases.decide_list", ADMIN),
         ),
     ),
     Section(

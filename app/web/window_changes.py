@@ -32,7 +32,8 @@ def tell_about_moved_windows(app: Flask) -> None:
             parts.append(
                 f"{count:,} window{'' if count == 1 else 's'} already open would move too, and "
                 f"{'was' if count == 1 else 'were'} left as "
-                f"{'it was' if count == 1 else 'they were'}: see Releases → Manage Releases."
+                f"{'it was' if count == 1 else 'they were'} for you to decide: see Releases → "
+                "Windows to Decide."
             )
         flash(" ".join(parts), "info")
         return response

@@ -111,7 +111,9 @@ def plan_release(
             key = (place, slot)
             window = windows.get(key)
             if window is None:
-                window = windows[key] = _window(table, rule, place, slot, f"{syllabus}/{component}")
+                window = windows[key] = window_for(
+                    table, rule, place, slot, f"{syllabus}/{component}"
+                )
             if type(window) is str:
                 plan.blocked.setdefault(centre_id, window)
             else:
@@ -122,7 +124,7 @@ def plan_release(
     return plan
 
 
-def _window(
+def window_for(
     table: KeyTimeTable, rule: WindowRule, place: tuple[str, str], slot: tuple | None, code: str
 ) -> tuple[datetime, datetime] | str:
     """The window for centres in `place` sitting `slot`, or why there is none."""
@@ -224,20 +226,7 @@ def save_release(
     ]
     if named:
         db.session.execute(insert(ReleaseCentre), named)
-    # Core, in chunks: the ORM would make 300,000 objects.
-    table = Authorisation.__table__
-    rows = [
-        {
-            "release_id": release.id,
-            "centre_id": t.centre_id,
-            "resource_id": t.resource_id,
-            "opens_at": t.opens_at,
-            "closes_at": t.closes_at,
-        }
-        for t in plan.targets
-    ]
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(table), rows[start : start + CHUNK])
+    insert_authorisations(release.id, plan.targets)
     record_event(
         "release.created",
         subject=release,
@@ -246,13 +235,33 @@ def save_release(
             "resources": plan.resource_ids,
             "audience": plan.audience,
             "centres": plan.centres,
-            "authorisations": len(rows),
+            "authorisations": len(plan.targets),
             "left_out": len(plan.blocked),
             "earliest": plan.earliest.isoformat() if plan.earliest else None,
             "latest": plan.latest.isoformat() if plan.latest else None,
         },
     )
     return release
+
+
+def insert_authorisations(release_id: int, targets: list[Target]) -> None:
+    """One Authorisation per target, with Core in chunks: the ORM would make 300,000
+    objects."""
+    table = Authorisation.__table__
+    for start in range(0, len(targets), CHUNK):
+        db.session.execute(
+            insert(table),
+            [
+                {
+                    "release_id": release_id,
+                    "centre_id": t.centre_id,
+                    "resource_id": t.resource_id,
+                    "opens_at": t.opens_at,
+                    "closes_at": t.closes_at,
+                }
+                for t in targets[start : start + CHUNK]
+            ],
+        )
 
 
 # Previewing a plan: what the admin sees before saving it.

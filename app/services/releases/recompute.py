@@ -1,23 +1,31 @@
 """Keeping authorisations true when what their windows were worked out from changes.
 
-When key times, the timetable, entries' centres (their country or time zone) change,
-the windows of releases counted from key times may move. A window that has not
-opened yet is moved in the same transaction; one that is already open is never
-moved silently: it is counted as needing an admin's decision (and left as it is).
-Fixed windows never move.
+When key times, the timetable or entries' centres (their country or time zone)
+change, the windows of releases counted from key times may move. A window that has
+not opened yet is moved in the same transaction. One that is open is never moved
+silently: the window it would now have is kept beside it (`review_*`) for an admin
+to move it or keep it (Releases → Windows to Decide), and it is left as it is until
+then. So is a window not yet open for which no window can now be worked out. A
+closed window is history: it never moves. Fixed windows never move.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 
 from app.extensions import db
 from app.models import Authorisation, Centre, Release, Resource
 from app.services.clock import utcnow
-from app.services.releases.windows import NoWindow, WindowRule
-from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times, series_slots
+from app.services.releases.planning import window_for
+from app.services.releases.windows import WindowRule
+from app.services.timetable.checks import KeyTimeTable, series_slots
+
+OPEN_WINDOW_CHANGED = (
+    "The exam's key time, the timetable or the centre's time zone changed after this window opened."
+)
 
 
 @dataclass
@@ -25,14 +33,92 @@ class Moved:
     moved: int = 0  # not yet open: moved to their new window
     open_changed: list[int] = field(default_factory=list)  # authorisation ids, left as they were
     no_window: list[int] = field(default_factory=list)  # not yet open, now without a window
+    # (release id, centre id) of every window moved, for their release notices
+    centres: set[tuple[int, int]] = field(default_factory=set)
+
+
+class Reworked(NamedTuple):
+    """One authorisation as stored, and the window its release's rule gives it now."""
+
+    id: int
+    release_id: int
+    centre_id: int
+    opens_at: datetime
+    closes_at: datetime
+    review_reason: str | None
+    review_opens_at: datetime | None
+    review_closes_at: datetime | None
+    window: tuple[datetime, datetime] | None
+    why_none: str  # why `window` is None
+
+
+def rule_of(release: Release) -> WindowRule:
+    return WindowRule(
+        opens_days=release.opens_days,
+        opens_hours=release.opens_hours,
+        opens_at=release.opens_at_fixed,
+        closes_at=release.closes_at_fixed,
+    )
+
+
+def rework(
+    series: str, rules: dict[int, WindowRule], centre_ids: Iterable[int] | None = None
+) -> Iterator[Reworked]:
+    """The authorisations of the releases in `rules` (release id → the rule to apply;
+    of `centre_ids`, or every centre), each with the window that rule gives it now.
+    Each (release, place, exam) is worked out once, however many centres share it."""
+    query = (
+        select(
+            Authorisation.id,
+            Authorisation.release_id,
+            Authorisation.centre_id,
+            Authorisation.opens_at,
+            Authorisation.closes_at,
+            Authorisation.review_reason,
+            Authorisation.review_opens_at,
+            Authorisation.review_closes_at,
+            Centre.country,
+            Centre.timezone,
+            Resource.syllabus,
+            Resource.component,
+        )
+        .join(Centre, Centre.id == Authorisation.centre_id)
+        .join(Resource, Resource.id == Authorisation.resource_id)
+        .where(Authorisation.release_id.in_(sorted(rules)))
+    )
+    if centre_ids is not None:
+        ids = sorted(set(centre_ids))
+        if not ids:
+            return
+        query = query.where(Authorisation.centre_id.in_(ids))
+    slots = series_slots(series)
+    table = KeyTimeTable.of_series(series)
+    windows: dict[tuple, tuple[datetime, datetime] | str] = {}
+    for row in db.session.execute(query):
+        *stored, country, tz, syllabus, component = row
+        key = (stored[1], country, tz, syllabus, component)
+        window = windows.get(key)
+        if window is None:
+            window = windows[key] = window_for(
+                table,
+                rules[stored[1]],
+                (country, tz),
+                slots.get((syllabus, component)),
+                f"{syllabus}/{component}",
+            )
+        if type(window) is str:
+            yield Reworked(*stored, None, window)
+        else:
+            yield Reworked(*stored, window, "")
 
 
 def recompute_windows(series: str, centre_ids: Iterable[int] | None = None) -> Moved:
     """Work out again the windows of `series`' releases counted from key times (of
-    `centre_ids`, or every centre), and move those not yet open. Flushes only."""
+    `centre_ids`, or every centre): move those not yet open, and put the open ones
+    whose window would change up for a decision. Flushes only."""
     now = utcnow()
-    releases = {
-        release.id: release
+    rules = {
+        release.id: rule_of(release)
         for release in db.session.scalars(
             select(Release).where(
                 Release.series == series,
@@ -42,80 +128,71 @@ def recompute_windows(series: str, centre_ids: Iterable[int] | None = None) -> M
         )
     }
     done = Moved()
-    if not releases:
+    if not rules:
         return done
-    query = (
-        select(
-            Authorisation.id,
-            Authorisation.release_id,
-            Authorisation.opens_at,
-            Authorisation.closes_at,
-            Centre.country,
-            Centre.timezone,
-            Resource.syllabus,
-            Resource.component,
-        )
-        .join(Centre, Centre.id == Authorisation.centre_id)
-        .join(Resource, Resource.id == Authorisation.resource_id)
-        .where(Authorisation.release_id.in_(list(releases)))
-    )
-    if centre_ids is not None:
-        ids = sorted(set(centre_ids))
-        if not ids:
-            return done
-        query = query.where(Authorisation.centre_id.in_(ids))
-    slots = series_slots(series)
-    table = KeyTimeTable.of_series(series)
-    rules = {release_id: _rule_of(release) for release_id, release in releases.items()}
-    windows: dict[tuple, tuple[datetime, datetime] | None] = {}
-    changes = []
-    for auth_id, release_id, opens, closes, country, tz, syllabus, component in db.session.execute(
-        query
-    ):
-        key = (release_id, country, tz, syllabus, component)
-        if key not in windows:
-            windows[key] = _window(
-                rules[release_id], table, country, tz, slots.get((syllabus, component))
-            )
-        window = windows[key]
-        if window == (opens, closes):
+    moves, reviews = [], []
+    for row in rework(series, rules, centre_ids):
+        if row.closes_at <= now:
+            continue  # closed: history
+        if row.window == (row.opens_at, row.closes_at):
+            if row.review_reason is not None:
+                reviews.append(_review(row.id, None, None, None))  # changed back: nothing to decide
             continue
-        if opens <= now:
-            done.open_changed.append(auth_id)
-        elif window is None:
-            done.no_window.append(auth_id)
-        else:
-            changes.append({"id_": auth_id, "new_opens": window[0], "new_closes": window[1]})
-    if changes:
-        table_ = Authorisation.__table__
-        db.session.execute(
-            update(table_)
-            .where(table_.c.id == bindparam("id_"))
-            .values(
-                opens_at=bindparam("new_opens", type_=table_.c.opens_at.type),
-                closes_at=bindparam("new_closes", type_=table_.c.closes_at.type),
-            ),
-            changes,
-        )
-        done.moved = len(changes)
+        if row.opens_at <= now or row.window is None:
+            new_opens, new_closes = row.window or (None, None)
+            reason = OPEN_WINDOW_CHANGED if row.opens_at <= now else row.why_none
+            (done.open_changed if row.opens_at <= now else done.no_window).append(row.id)
+            if (row.review_reason, row.review_opens_at, row.review_closes_at) != (
+                reason,
+                new_opens,
+                new_closes,
+            ):
+                reviews.append(_review(row.id, reason, new_opens, new_closes))
+            continue
+        moves.append({"id_": row.id, "new_opens": row.window[0], "new_closes": row.window[1]})
+        done.centres.add((row.release_id, row.centre_id))
+    move_windows(moves)
+    set_reviews(reviews)
+    done.moved = len(moves)
     return done
 
 
-def _rule_of(release: Release) -> WindowRule:
-    return WindowRule(
-        opens_days=release.opens_days,
-        opens_hours=release.opens_hours,
-        opens_at=release.opens_at_fixed,
-        closes_at=release.closes_at_fixed,
-    )
+def _review(auth_id: int, reason, opens, closes) -> dict:
+    return {"id_": auth_id, "reason": reason, "r_opens": opens, "r_closes": closes}
 
 
-def _window(rule: WindowRule, table, country: str, tz: str, slot) -> tuple | None:
-    exam = None
-    if slot is not None:
-        found = problem_or_times(table, country, tz, *slot)
-        exam = found.times if isinstance(found, Problem) else found
-    try:
-        return rule.window(exam, tz)
-    except NoWindow:
-        return None
+_TABLE = Authorisation.__table__
+
+
+def move_windows(moves: list[dict]) -> None:
+    """Give each authorisation ({"id_", "new_opens", "new_closes"}) its new window, with
+    nothing left to decide about it. One executemany."""
+    if moves:
+        db.session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("id_"))
+            .values(
+                opens_at=bindparam("new_opens", type_=_TABLE.c.opens_at.type),
+                closes_at=bindparam("new_closes", type_=_TABLE.c.closes_at.type),
+                review_reason=None,
+                review_opens_at=None,
+                review_closes_at=None,
+            ),
+            moves,
+        )
+
+
+def set_reviews(reviews: list[dict]) -> None:
+    """Put authorisations up for a decision ({"id_", "reason", "r_opens", "r_closes"}),
+    or take them off (reason None)."""
+    if reviews:
+        db.session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("id_"))
+            .values(
+                review_reason=bindparam("reason", type_=_TABLE.c.review_reason.type),
+                review_opens_at=bindparam("r_opens", type_=_TABLE.c.review_opens_at.type),
+                review_closes_at=bindparam("r_closes", type_=_TABLE.c.review_closes_at.type),
+            ),
+            reviews,
+        )

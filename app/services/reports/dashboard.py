@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Centre, EntryError, Event, KeyTimeError, OutboxMessage, ServerError, User
+from app.services.releases.decisions import undecided_count
 
 RECENT = timedelta(hours=24)
 # Server errors count as open on the Other Errors page for a week after they happen.
@@ -67,6 +68,7 @@ class ErrorCounts:
     other: int  # emails that failed for good, and server errors in the last week
     entries: int  # open Entry Errors
     key_times: int  # Key Time Errors (each one a place, session and date held up)
+    windows: int = 0  # (release, centre) windows waiting for a decision
 
     @property
     def by_endpoint(self) -> dict[str, int]:
@@ -74,11 +76,13 @@ class ErrorCounts:
             "errors.other": self.other,
             "errors.entries": self.entries,
             "errors.key_times": self.key_times,
+            "releases.decide_list": self.windows,
         }
 
 
 def open_error_counts(now: datetime) -> ErrorCounts:
-    """What each Errors page has open, for the menu and Home: three indexed counts."""
+    """What each Errors page has open, and the windows waiting for a decision, for the
+    menu and Home: four indexed counts."""
     return ErrorCounts(
         other=db.session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
@@ -94,4 +98,5 @@ def open_error_counts(now: datetime) -> ErrorCounts:
             .where(EntryError.resolved_at.is_(None), EntryError.dismissed_at.is_(None))
         ),
         key_times=db.session.scalar(select(func.count()).select_from(KeyTimeError)),
+        windows=undecided_count(),
     )
