@@ -27,6 +27,17 @@ def tell_about_moved_windows(app: Flask) -> None:
                 f"{changes.moved:,} release window{'' if changes.moved == 1 else 's'} not yet "
                 "open moved with this change."
             )
+        for pairs, what in (
+            (changes.added, "given a release's resources for new entries"),
+            (changes.removed, "lost a release's resources with withdrawn entries"),
+        ):
+            if pairs:
+                parts.append(f"{_centres(pairs)} {what} (windows not yet open).")
+        if changes.late:
+            parts.append(
+                f"{_centres(changes.late)} entered after the window opened: not let in. Add "
+                "them on the release's page (Add centres) if they should have the resources now."
+            )
         if changes.open_changed:
             count = len(changes.open_changed)
             parts.append(
@@ -37,3 +48,8 @@ def tell_about_moved_windows(app: Flask) -> None:
             )
         flash(" ".join(parts), "info")
         return response
+
+
+def _centres(pairs: set[tuple[int, int]]) -> str:
+    """ "3 centres" of (release, centre) pairs: a centre in two releases is counted twice."""
+    return f"{len(pairs):,} centre{'' if len(pairs) == 1 else 's'}"

@@ -304,3 +304,82 @@ def test_a_cancelled_release_cannot_change(client, admin, db, release, clock):
     for path in (f"/releases/{release.id}/window", f"/releases/{release.id}/centres/add"):
         shown = client.get(path, follow_redirects=True)
         assert "This release is cancelled: it can no longer change." in text_of(shown)
+
+
+# Entries: a release to "centres entered" follows them while windows are not yet open
+
+
+def entered(db, centre):
+    from app.models import Entry
+
+    found = db.session.scalars(select(Entry).where(Entry.centre_id == centre.id)).first()
+    if found is None:
+        db.session.add(Entry(series=SERIES, centre_id=centre.id, syllabus="0580", component="22"))
+    else:
+        found.withdrawn_at = None
+    db.session.commit()
+
+
+def withdrawn(db, centre, clock):
+    from app.models import Entry
+
+    for entry in db.session.scalars(select(Entry).where(Entry.centre_id == centre.id)):
+        entry.withdrawn_at = clock.now
+    db.session.commit()
+
+
+def entries_changed(db):
+    from app.services.timetable import followups
+
+    moved = followups.entries_changed(SERIES)
+    db.session.commit()
+    return moved
+
+
+def test_new_and_withdrawn_entries_change_windows_not_yet_open(
+    db, release, centres, make_centre, clock
+):
+    clock.set(datetime(2026, 5, 1, tzinfo=UTC))
+    dublin = make_centre(number="GB002")
+    entered(db, dublin)
+    withdrawn(db, centres["london"], clock)
+    moved = entries_changed(db)
+    assert moved.added == {(release.id, dublin.id)}
+    assert moved.removed == {(release.id, centres["london"].id)}
+    now = windows(db)
+    assert now[dublin.id][0] == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    assert centres["london"].id not in now
+    assert entries_changed(db).added == set()  # nothing more to do
+
+
+def test_an_entry_withdrawn_after_its_window_opened_waits_for_a_decision(
+    client, admin, db, release, centres, make_centre, clock
+):
+    clock.set(KOLKATA_OPEN)
+    kolkata = centres["kolkata"]
+    withdrawn(db, kolkata, clock)
+    late = make_centre(number="IN002", country="IN", timezone="Asia/Kolkata", zone=4)
+    entered(db, late)
+    moved = entries_changed(db)
+    assert moved.late == {(release.id, late.id)} and moved.added == set()
+    assert kolkata.id in windows(db) and late.id not in windows(db)  # nothing silent
+    page = text_of(client.get("/releases/decide"))
+    assert "The centre's entry was withdrawn after this window opened." in page
+    assert "None can be worked out" in page
+
+    entered(db, kolkata)  # entered again: nothing left to decide
+    entries_changed(db)
+    assert "No window is waiting" in text_of(client.get("/releases/decide"))
+
+
+def test_a_centre_removed_from_a_release_is_not_brought_back_by_its_entries(
+    db, release, centres, clock
+):
+    from app.services.releases.manage import remove_centre
+
+    clock.set(datetime(2026, 5, 1, tzinfo=UTC))
+    london = centres["london"]
+    remove_centre(db.session.get(Release, release.id), london, release.version, clock.now)
+    db.session.commit()
+    assert entries_changed(db).added == set()
+    assert london.id not in windows(db)

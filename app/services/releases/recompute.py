@@ -17,12 +17,21 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select, update
 
 from app.extensions import db
-from app.models import Authorisation, Centre, Release, Resource
+from app.models import (
+    Authorisation,
+    Centre,
+    Entry,
+    Release,
+    ReleaseCentre,
+    ReleaseResource,
+    Resource,
+)
 from app.services.clock import utcnow
-from app.services.releases.planning import window_for
+from app.services.releases.planning import Target, insert_authorisations, window_for
 from app.services.releases.windows import WindowRule
 from app.services.timetable.checks import KeyTimeTable, series_slots
 
+ENTRY_WITHDRAWN = "The centre's entry was withdrawn after this window opened."
 OPEN_WINDOW_CHANGED = (
     "The exam's key time, the timetable or the centre's time zone changed after this window opened."
 )
@@ -35,6 +44,12 @@ class Moved:
     no_window: list[int] = field(default_factory=list)  # not yet open, now without a window
     # (release id, centre id) of every window moved, for their release notices
     centres: set[tuple[int, int]] = field(default_factory=set)
+    # Entries changed: authorisations added for new entries, and taken away for
+    # withdrawn ones (both not yet open); new entries whose window is already open
+    # (not added: the admin adds their centres, Add centres), as (release, centre).
+    added: set[tuple[int, int]] = field(default_factory=set)
+    removed: set[tuple[int, int]] = field(default_factory=set)
+    late: set[tuple[int, int]] = field(default_factory=set)
 
 
 class Reworked(NamedTuple):
@@ -196,3 +211,109 @@ def set_reviews(reviews: list[dict]) -> None:
             ),
             reviews,
         )
+
+
+def follow_entries(series: str) -> Moved:
+    """Releases to "centres entered" follow the entries: a new entry gets its
+    authorisations, a withdrawn one loses them, while their windows have not opened.
+    A withdrawn entry whose window is open waits for a decision; a new entry whose
+    window is already open is counted (`late`), not let in silently. Centres the admin
+    left out of or removed from a release stay out. Flushes only."""
+    now = utcnow()
+    done = Moved()
+    releases = list(
+        db.session.scalars(
+            select(Release).where(
+                Release.series == series,
+                Release.audience == "entered",
+                Release.cancelled_at.is_(None),
+            )
+        )
+    )
+    if not releases:
+        return done
+    slots = series_slots(series)
+    table = KeyTimeTable.of_series(series)
+    for release in releases:
+        _follow_entries_of(release, now, slots, table, done)
+    return done
+
+
+def _follow_entries_of(release: Release, now: datetime, slots, table, done: Moved) -> None:
+    resources = db.session.execute(
+        select(Resource.id, Resource.syllabus, Resource.component)
+        .join(ReleaseResource, ReleaseResource.resource_id == Resource.id)
+        .where(ReleaseResource.release_id == release.id)
+    ).all()
+    kept_out = select(ReleaseCentre.centre_id).where(
+        ReleaseCentre.release_id == release.id,
+        ReleaseCentre.role.in_(("left-out", "removed")),
+    )
+    entered = db.session.execute(
+        select(Entry.centre_id, Resource.id, Centre.country, Centre.timezone)
+        .join(Centre, Centre.id == Entry.centre_id)
+        .join(
+            Resource,
+            (Resource.syllabus == Entry.syllabus) & (Resource.component == Entry.component),
+        )
+        .where(
+            Entry.series == release.series,
+            Entry.withdrawn_at.is_(None),
+            Centre.deleted_at.is_(None),
+            Resource.id.in_([r.id for r in resources]),
+            Entry.centre_id.not_in(kept_out),
+        )
+    ).all()
+    held = {
+        (centre_id, resource_id): (auth_id, opens, closes, reason)
+        for auth_id, centre_id, resource_id, opens, closes, reason in db.session.execute(
+            select(
+                Authorisation.id,
+                Authorisation.centre_id,
+                Authorisation.resource_id,
+                Authorisation.opens_at,
+                Authorisation.closes_at,
+                Authorisation.review_reason,
+            ).where(Authorisation.release_id == release.id)
+        )
+    }
+    codes = {r.id: (r.syllabus, r.component) for r in resources}
+    rule = rule_of(release)
+    windows: dict[tuple, tuple | str] = {}
+    new: list[Target] = []
+    wanted = set()
+    for centre_id, resource_id, country, tz in entered:
+        wanted.add((centre_id, resource_id))
+        if (centre_id, resource_id) in held:
+            continue
+        code = codes[resource_id]
+        key = (country, tz, code)
+        if key not in windows:
+            windows[key] = window_for(table, rule, (country, tz), slots.get(code), "/".join(code))
+        window = windows[key]
+        if type(window) is str:
+            continue  # no window: a Key Time Error says why; the centre is added once fixed
+        if window[0] <= now:
+            done.late.add((release.id, centre_id))
+        else:
+            new.append(Target(centre_id, resource_id, *window))
+            done.added.add((release.id, centre_id))
+    insert_authorisations(release.id, new)
+    gone, reviews = [], []
+    for pair, (auth_id, opens, closes, reason) in held.items():
+        if pair in wanted:
+            if reason == ENTRY_WITHDRAWN:  # entered again: nothing left to decide
+                reviews.append(_review(auth_id, None, None, None))
+            continue
+        if closes <= now:
+            continue
+        if opens > now:
+            gone.append(auth_id)
+            done.removed.add((release.id, pair[0]))
+        else:
+            if reason != ENTRY_WITHDRAWN:
+                reviews.append(_review(auth_id, ENTRY_WITHDRAWN, None, None))
+            done.open_changed.append(auth_id)
+    for start in range(0, len(gone), 5_000):
+        db.session.execute(_TABLE.delete().where(_TABLE.c.id.in_(gone[start : start + 5_000])))
+    set_reviews(reviews)

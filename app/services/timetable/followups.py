@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Centre, Release
 from app.services.audit import record_event
-from app.services.releases.recompute import Moved, recompute_windows
+from app.services.releases.recompute import Moved, follow_entries, recompute_windows
 from app.services.timetable.checks import Refreshed, refresh_key_time_errors
 from app.services.timetable.entries import flag_live_entries, recheck_entry_errors
 
@@ -34,17 +34,30 @@ def collect_window_changes() -> None:
 def window_changes() -> Moved | None:
     """The windows moved since collect_window_changes(), if any moved or need a decision."""
     found = _window_changes.get()
-    return found if found is not None and (found.moved or found.open_changed) else None
+    if found is None:
+        return None
+    return (
+        found
+        if found.moved or found.open_changed or found.added or found.removed or found.late
+        else None
+    )
 
 
-def _recompute(series: str, centre_ids=None) -> Moved:
-    moved = recompute_windows(series, centre_ids)
+def _counted(moved: Moved) -> Moved:
     total = _window_changes.get()
     if total is not None:
         total.moved += moved.moved
         total.open_changed.extend(moved.open_changed)
         total.no_window.extend(moved.no_window)
+        total.centres |= moved.centres
+        total.added |= moved.added
+        total.removed |= moved.removed
+        total.late |= moved.late
     return moved
+
+
+def _recompute(series: str, centre_ids=None) -> Moved:
+    return _counted(recompute_windows(series, centre_ids))
 
 
 def key_times_changed(series: str, countries: Iterable[str]) -> Moved:
@@ -60,8 +73,9 @@ def timetable_changed(series: str) -> Moved:
     return _recompute(series)
 
 
-def entries_changed(series: str) -> None:
+def entries_changed(series: str) -> Moved:
     refresh_key_time_errors(series)
+    return _counted(follow_entries(series))
 
 
 def centres_changed(countries: Iterable[str], numbers: Iterable[str]) -> None:
