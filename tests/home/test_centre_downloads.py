@@ -3,6 +3,7 @@ is open, to the second; anything else is the plain 404 page; every attempt on a 
 resource is a Download row with its status and reason."""
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,8 +54,17 @@ def downloads(db) -> list[tuple]:
     ]
 
 
+_CSRF = re.compile(r'("X-CSRFToken": "|name="csrf_token" value=")[^"]+')
+
+
+def page_of(response) -> str:
+    """The page's text, its CSRF tokens masked: they are signed with the second they
+    were made in, so two pages made a second apart differ there and only there."""
+    return _CSRF.sub(r"\1…", response.get_data(as_text=True))
+
+
 def not_found_page(client) -> str:
-    return client.get("/no-such-page").get_data(as_text=True)
+    return page_of(client.get("/no-such-page"))
 
 
 def test_the_window_is_kept_to_the_second(client, login_as, db, paper, london, released, clock):
@@ -62,7 +72,7 @@ def test_the_window_is_kept_to_the_second(client, login_as, db, paper, london, r
     clock.set(OPENS - SECOND)
     early = client.get(url(paper))
     assert early.status_code == 404
-    assert early.get_data(as_text=True) == not_found_page(client)
+    assert page_of(early) == not_found_page(client)
 
     clock.set(OPENS)
     sent = client.get(url(paper), headers={"User-Agent": "Test browser"})
@@ -98,7 +108,7 @@ def test_another_centres_user_is_refused(client, login_as, db, paper, released, 
     login_as("centre")  # a centre of its own, not in the release
     response = client.get(url(paper))
     assert response.status_code == 404
-    assert response.get_data(as_text=True) == not_found_page(client)
+    assert page_of(response) == not_found_page(client)
     assert downloads(db) == [("refused", "not authorised", None, None)]
 
 
@@ -141,7 +151,7 @@ def test_an_unknown_or_tampered_id_is_the_plain_404_with_no_row(
     login_as("centre", centre=london)
     response = client.get(path)
     assert response.status_code == 404
-    assert response.get_data(as_text=True) == not_found_page(client)
+    assert page_of(response) == not_found_page(client)
     assert downloads(db) == []
 
 
@@ -267,7 +277,7 @@ def test_a_centre_asking_for_another_centres_resource_is_refused(
     assert client.get(url(paper)).status_code == 200  # its own
     response = client.get(url(theirs))  # centre GB202's
     assert response.status_code == 404
-    assert response.get_data(as_text=True) == not_found_page(client)
+    assert page_of(response) == not_found_page(client)
     assert downloads(db)[1:] == [("refused", "not authorised", None, None)]
 
 
@@ -278,7 +288,7 @@ def test_a_resource_never_released_is_refused(
     login_as("centre", centre=london)
     response = client.get(url(unreleased))
     assert response.status_code == 404
-    assert response.get_data(as_text=True) == not_found_page(client)
+    assert page_of(response) == not_found_page(client)
     assert downloads(db) == [("refused", "not authorised", None, None)]
 
 
@@ -300,7 +310,7 @@ def test_a_tampered_address_is_the_plain_404(client, login_as, db, paper, london
     login_as("centre", centre=london)
     response = client.get(path.format(id=paper.id))
     assert response.status_code == 404
-    assert response.get_data(as_text=True) == not_found_page(client)
+    assert page_of(response) == not_found_page(client)
     assert downloads(db) == []
 
 
@@ -320,7 +330,7 @@ def test_the_404_is_the_same_whatever_the_reason(
     db.session.commit()
     pages["cancelled"] = client.get(url(paper))
     expected = not_found_page(client)
-    assert {reason: (r.status_code, r.get_data(as_text=True)) for reason, r in pages.items()} == {
+    assert {reason: (r.status_code, page_of(r)) for reason, r in pages.items()} == {
         reason: (404, expected) for reason in pages
     }
     assert [row[1] for row in downloads(db)] == ["too early", "closed", "release cancelled"]

@@ -14,6 +14,7 @@ from tests.home.test_centre_downloads import (
     SECOND,
     downloads,
     not_found_page,
+    page_of,
     url,
 )
 from tests.home.test_centre_resources import release, store_resource, timetable
@@ -67,7 +68,7 @@ def test_cancelling_the_release(
     assert response.status_code == 302
     refused = client.get(url(paper))
     assert refused.status_code == 404
-    assert refused.get_data(as_text=True) == not_found_page(client)
+    assert page_of(refused) == not_found_page(client)
     assert downloads(db) == [
         ("sent", None, released.id, None),
         ("refused", "release cancelled", released.id, None),
@@ -104,7 +105,7 @@ def test_deleting_the_centre(
     assert db.session.get(Centre, london.id).is_deleted
     refused = client.get(url(paper))
     assert refused.status_code == 404
-    assert refused.get_data(as_text=True) == not_found_page(client)
+    assert page_of(refused) == not_found_page(client)
     assert downloads(db) == [
         ("sent", None, released.id, None),
         ("refused", "centre deleted", None, None),
