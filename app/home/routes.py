@@ -61,8 +61,13 @@ def _centre_page(centre: Centre, *, read_only: bool):
 def download(resource_id: int):
     """The current file of a resource released to the user's centre, while its window
     is open. Anything else is the plain 404 page, whatever the reason, so nothing
-    says the resource exists; every attempt on a real resource is recorded."""
+    says the resource exists; every attempt on a real resource is recorded.
+
+    A HEAD is answered as the GET would be, without the body. It sends no file, so an
+    allowed one writes no Download row (it must not count as downloaded); a refused
+    one is recorded like any refused attempt, its reason saying it was a HEAD."""
     begin_write()  # a GET that writes: the Download record
+    head = request.method == "HEAD"
     decision = may_download(current_user, resource_id, clock.utcnow())
     resource = db.session.get(Resource, resource_id)
     file = resource and next(
@@ -80,10 +85,13 @@ def download(resource_id: int):
         range_header=request.headers.get("Range"),
         release_id=decision.release_id,
     )
+
+    def refused(reason: str) -> None:
+        reason = f"{reason} (HEAD request)" if head else reason
+        catalogue.record_download(file, current_user, **record, status="refused", reason=reason)
+
     if decision_reason:
-        catalogue.record_download(
-            file, current_user, **record, status="refused", reason=decision_reason
-        )
+        refused(decision_reason)
         return _not_found()
     try:
         response = send_stored(
@@ -93,15 +101,12 @@ def download(resource_id: int):
             sha256=file.sha256,
             as_attachment=True,
         )
-    except HTTPException as refused:  # 416: a Range outside the file
-        reason = f"{refused.code} {refused.name}"
-        catalogue.record_download(file, current_user, **record, status="refused", reason=reason)
+    except HTTPException as unsatisfiable:  # 416: a Range outside the file
+        refused(f"{unsatisfiable.code} {unsatisfiable.name}")
         # Answered, not raised, so that the refused attempt's record is committed.
-        return refused
+        return unsatisfiable
     if response is None:
-        catalogue.record_download(
-            file, current_user, **record, status="refused", reason="file missing from storage"
-        )
+        refused("file missing from storage")
         message = (
             "The file of this resource is missing from the portal's storage. Please contact "
             "support, who can put it back."
@@ -109,8 +114,9 @@ def download(resource_id: int):
         return render_template(
             "errors/error.html", code=404, title="File missing", message=message
         ), 404
-    status = "not-modified" if response.status_code == 304 else "sent"
-    catalogue.record_download(file, current_user, **record, status=status)
+    if not head:
+        status = "not-modified" if response.status_code == 304 else "sent"
+        catalogue.record_download(file, current_user, **record, status=status)
     return response
 
 
