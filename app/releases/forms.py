@@ -90,6 +90,9 @@ class ReleaseForm(PortalForm):
     closes_zone = SelectField("Closing time zone", default=DEFAULT_ZONE, validate_choice=False)
     title = StringField("Title (optional)", render_kw={"maxlength": TITLE_MAX})
     leave_out = BooleanField("Leave these centres out of the release")
+    notify_scheduled = BooleanField(
+        "Tell the centres now that this release is scheduled, with their local opening time"
+    )
 
     def release_choices(
         self, resource_ids: list[int], series_values: set[str], series_resources: set[int]
