@@ -31,7 +31,7 @@ from app.web.forms import refuse_control_characters
 from app.web.health import bp as health_bp
 from app.web.limits import apply_request_size_limit
 from app.web.menu import menu_for
-from app.web.outbox import send_after_response
+from app.web.outbox import configure_release_notices, send_after_response
 from app.web.security import add_security_headers
 from app.web.unit_of_work import Portal
 from app.web.uploads import release_database_while_streaming, stream_uploads
@@ -162,6 +162,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(releases_bp)
     app.register_blueprint(errors_bp)
     app.register_blueprint(health_bp)
+    configure_release_notices(app)
     register_error_handlers(app)
     register_filters(app)
     add_security_headers(app)

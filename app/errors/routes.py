@@ -4,7 +4,7 @@ from app.errors import bp
 from app.extensions import db
 from app.models import OutboxMessage
 from app.services.clock import utcnow
-from app.services.email.outbox import retry, undelivered
+from app.services.email.outbox import retry, undelivered, waiting_count
 from app.services.server_errors import recent_server_errors, store_spooled_errors
 from app.web.access import allow
 from app.web.errors import error_spool
@@ -19,6 +19,7 @@ def other():
         "errors_section/other.html",
         reference=reference,
         emails=undelivered(),
+        waiting=waiting_count(),
         now=utcnow(),
         server_errors=recent_server_errors(reference),
     )

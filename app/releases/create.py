@@ -14,7 +14,7 @@ from app.releases.forms import KIND_OPTIONS, ReleaseChoices, ReleaseForm, zone_o
 from app.services import clock
 from app.services.errors import DomainError
 from app.services.geography import countries
-from app.services.releases import planning
+from app.services.releases import notices, planning
 from app.services.resources import catalogue, naming
 from app.services.transactions import changes
 from app.web.access import allow
@@ -87,7 +87,7 @@ def create():
         return _page(form, ticked, pick=pick, loose=[str(refused)], status=422)
     if action == "preview":
         return _page(form, ticked, pick=pick, plan=plan, preview_page=page_number(preview_to))
-    if request.form.get("plan") != planning.fingerprint(plan):
+    if request.form.get("plan") != _fingerprint(form, plan):
         return _page(form, ticked, pick=pick, plan=plan, changed=True, status=409)
     if plan.blocked and not form.leave_out.data:
         form.leave_out.errors = [
@@ -98,7 +98,12 @@ def create():
         return _page(form, ticked, pick=pick, plan=plan, status=422)
     try:
         with changes():
-            release = _save(plan, choices, leave_out=bool(form.leave_out.data))
+            release = _save(
+                plan,
+                choices,
+                leave_out=bool(form.leave_out.data),
+                notify=bool(form.notify_scheduled.data),
+            )
     except DomainError as refused:
         return _page(form, ticked, pick=pick, plan=plan, loose=[str(refused)], status=422)
     flash(
@@ -110,7 +115,7 @@ def create():
     return redirect(url_for(".release", release_id=release.id))
 
 
-def _save(plan: planning.ReleasePlan, choices: ReleaseChoices, *, leave_out: bool):
+def _save(plan: planning.ReleasePlan, choices: ReleaseChoices, *, leave_out: bool, notify: bool):
     return planning.save_release(
         plan,
         title=choices.title,
@@ -118,7 +123,14 @@ def _save(plan: planning.ReleasePlan, choices: ReleaseChoices, *, leave_out: boo
         leave_out_blocked=leave_out,
         opens_zone=choices.opens_zone,
         closes_zone=choices.closes_zone,
+        notify_scheduled=notify,
     )
+
+
+def _fingerprint(form: ReleaseForm, plan: planning.ReleasePlan) -> str:
+    """The plan's fingerprint, with whether the centres are told now: Save stores what
+    the preview said, that included."""
+    return planning.fingerprint(plan, notify_scheduled=bool(form.notify_scheduled.data))
 
 
 def _pickable(form: ReleaseForm, series: str, ticked: list[int]):
@@ -152,7 +164,8 @@ def _page(
         blocked_places = planning.centre_places(set(plan.blocked) | set(plan.entry_errors))
         context = {
             "plan": plan,
-            "fingerprint": planning.fingerprint(plan),
+            "fingerprint": _fingerprint(form, plan),
+            "recipients": notices.recipients_count({t.centre_id for t in plan.targets}),
             "changed": changed,
             "preview": planning.preview_page(plan, preview_page),
             "extremes": planning.opening_extremes(plan),

@@ -154,6 +154,9 @@ def _typed(moment: datetime, zone: str) -> tuple[str, str]:
 class ReleaseForm(_ResourcesAndAudience, WindowFields):
     title = StringField("Title (optional)", render_kw={"maxlength": TITLE_MAX})
     leave_out = BooleanField("Leave these centres out of the release")
+    notify_scheduled = BooleanField(
+        "Tell the centres now that this release is scheduled, with their local opening time"
+    )
 
     def release_choices(
         self, resource_ids: list[int], series_values: set[str], series_resources: set[int]

@@ -24,6 +24,7 @@ from app.services.accounts.activation import AccountMail
 from app.services.accounts.tokens import ACTIVATE, RESET
 from app.services.email import outbox
 from app.services.email.transport import transport_for
+from app.services.releases import notices
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,16 @@ def account_mail() -> AccountMail:
         activation_lifetime=timedelta(hours=config["ACTIVATION_LINK_HOURS"]),
         reset_lifetime=timedelta(minutes=config["RESET_LINK_MINUTES"]),
         link_for=link_for,
+    )
+
+
+def configure_release_notices(app: Flask) -> None:
+    """Give release notices the board's name and the portal's Home address, built
+    like account emails' links: PORTAL_BASE_URL and the app's own URL map."""
+    urls = app.url_map.bind("portal.invalid", script_name="/")
+    notices.configure(
+        organisation=app.config["ORGANISATION_NAME"],
+        home_link=app.config["PORTAL_BASE_URL"] + urls.build("home.index"),
     )
 
 

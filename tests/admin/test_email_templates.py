@@ -72,7 +72,7 @@ def test_the_edit_page_shows_purpose_placeholders_wording_and_a_preview(client, 
 
 
 def test_unknown_email_is_404(client, admin, csrf_token):
-    assert client.get("/admin/email-templates/release_notice").status_code == 404
+    assert client.get("/admin/email-templates/nope").status_code == 404
     for action in ("", "/preview", "/test", "/restore"):
         response = post(client, csrf_token, f"/admin/email-templates/nope{action}", {})
         assert response.status_code == 404

@@ -22,6 +22,7 @@ from app.services.audit import record_event
 from app.services.clock import utcnow
 from app.services.email import templates as email_templates
 from app.services.email.outbox import queue_email
+from app.services.releases import notices
 
 # Wrong PINs allowed before the PIN stops working and an admin must issue a new one.
 PIN_ATTEMPTS = 5
@@ -177,6 +178,9 @@ def activate_account(user_id: int, *, pin: str | None, password_hash: str) -> Us
     user.activated_at = utcnow()
     user.pin = None
     user.pin_failures = 0
+    # The centre's releases not yet open: the user is told when they open, as the
+    # users activated before them are.
+    notices.user_activated(user)
     return _signed_in_with(user, password_hash, "account.activated")
 
 

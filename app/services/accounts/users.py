@@ -9,6 +9,7 @@ from app.services.accounts.addresses import AccountError, checked_email, refuse_
 from app.services.accounts.pins import new_unused_pin
 from app.services.audit import record_event, refuse_stale_edit
 from app.services.clock import utcnow
+from app.services.releases import notices
 
 STAFF_ROLES = ("admin", "tp")
 MIN_PASSWORD_LENGTH = 12
@@ -40,8 +41,10 @@ def reset_pin(user: User) -> str:
 
 
 def delete_centre_user(user: User) -> None:
-    """Remove a centre user; the centre and its history stay."""
+    """Remove a centre user; the centre and its history stay. Their release notices
+    still waiting to be sent are withdrawn."""
     details = {"email": user.email, "centre": user.centre.number if user.centre else None}
+    notices.user_deleted(user)
     record_event("user.deleted", subject=user, details=details)
     db.session.delete(user)
     db.session.flush()

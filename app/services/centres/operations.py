@@ -9,6 +9,7 @@ from app.models import Centre, User
 from app.services.audit import record_event, refuse_stale_edit
 from app.services.centres.rules import RuleError
 from app.services.clock import utcnow
+from app.services.releases import notices
 from app.services.text import fold
 from app.services.timetable import followups
 from app.services.transactions import on_clash
@@ -156,6 +157,7 @@ def soft_delete_centre(centre: Centre) -> None:
     centre.deleted_at = utcnow()
     db.session.flush()
     record_event("centre.deleted", subject=centre, details={"number": centre.number})
+    notices.centre_deleted(centre.id)
     followups.centres_changed([centre.country], [centre.number])
 
 
@@ -165,6 +167,7 @@ def restore_centre(centre: Centre) -> None:
     centre.deleted_at = None
     db.session.flush()
     record_event("centre.restored", subject=centre, details={"number": centre.number})
+    notices.centre_restored(centre.id)
     followups.centres_changed([centre.country], [centre.number])
 
 

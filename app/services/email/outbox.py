@@ -4,8 +4,11 @@
 with everything else the request did. After a commit the web layer hands the
 new messages to `deliver` (once the response has gone); `send_due` (the
 `outbox send` command, run from cron) retries whatever is still pending, with
-backoff, and marks a message failed after its last try. Nothing is dropped:
-a message leaves `pending` only as `sent` or `failed`, and failed ones can be
+backoff, and marks a message failed after its last try. A message may also be
+queued due later (a release notice, due when its centre's window opens): it waits,
+pending, until `send_due` finds it due; nothing sends it before then. Nothing is
+dropped: a message leaves `pending` only as `sent` or `failed`, or `withdrawn` when
+what it announced no longer holds (kept, never sent), and failed ones can be
 retried from Errors → Other Errors.
 """
 
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -60,6 +63,13 @@ def queue_email(*, to: str, template: str, subject: str, body: str) -> OutboxMes
 
 def _remember(session: Session, message_id: int) -> None:
     session.info.setdefault(_QUEUED, []).append(message_id)
+
+
+def remember_for_delivery(message_ids: list[int]) -> None:
+    """Hand these messages (added in bulk, and due now) to the sender once the change
+    is committed, as queue_email does for one."""
+    if message_ids:
+        db.session().info.setdefault(_QUEUED, []).extend(message_ids)
 
 
 @event.listens_for(Session, "after_commit")
@@ -213,7 +223,9 @@ def _record_failure(envelope: "Envelope", error: Exception, max_attempts: int) -
         return None
     message.sending_until = None
     message.last_error = f"{type(error).__name__}: {error}"[:1000]
-    if message.attempts >= max_attempts:
+    if message.status == "withdrawn":
+        pass  # withdrawn while this try was under way: it is not tried again
+    elif message.attempts >= max_attempts:
         message.status = "failed"
         record_event(
             "email.failed",
@@ -254,7 +266,8 @@ def retry(message_id: int) -> OutboxMessage | None:
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.status != "sent",
+            OutboxMessage.status.in_(("pending", "failed")),
+            ~_waiting(now),
             _not_being_sent(now),
         )
         .values(status="pending", next_attempt_at=now)
@@ -272,12 +285,34 @@ def retry(message_id: int) -> OutboxMessage | None:
     return message
 
 
+def _waiting(now: datetime):
+    """Messages waiting for their time (a release notice before its window opens):
+    pending, never tried, due later. Not a problem, and not to be sent early."""
+    return and_(
+        OutboxMessage.status == "pending",
+        OutboxMessage.attempts == 0,
+        OutboxMessage.next_attempt_at > now,
+    )
+
+
+def waiting_count() -> int:
+    """How many messages wait for their time (release notices before their window)."""
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(_waiting(utcnow()))
+    )
+
+
 def undelivered(limit: int = 200) -> list[OutboxMessage]:
-    """Pending and failed messages, newest first, for Errors → Other Errors."""
+    """Failed messages, and pending ones that are due or were tried (not those waiting
+    for their time, nor withdrawn ones), newest first, for Errors → Other Errors."""
+    now = utcnow()
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(or_(OutboxMessage.status == "pending", OutboxMessage.status == "failed"))
+            .where(
+                or_(OutboxMessage.status == "pending", OutboxMessage.status == "failed"),
+                ~_waiting(now),
+            )
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )

@@ -10,6 +10,7 @@ or assignments, only placeholders and {% if %}.
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -38,6 +39,12 @@ _PLACEHOLDER_DESCRIPTIONS = {
     "link": "the link to follow (it works once)",
     "expires": "when the link stops working, in UTC",
     "organisation": "the exam board's name",
+    "series": "the exam series of the resources, e.g. June 2026",
+    "release": "the release's title (or its number, when it has none)",
+    "resources": "the resources released to the centre, each on lines of its own with "
+    "its opening and closing times in the centre's local time and in UTC",
+    "opens": "when the centre's first resource opens, in the centre's local time and in UTC",
+    "closes": "when the centre's last resource closes, in the centre's local time and in UTC",
 }
 
 SUBJECT_MAX = 200
@@ -55,13 +62,49 @@ class Kind:
     subject: str
     body: str
     sample: dict = field(default_factory=dict)
+    # What a placeholder means in this email, where it differs from the usual meaning.
+    described: dict = field(default_factory=dict)
 
     def describe_placeholders(self) -> list[tuple[str, str]]:
-        return [(name, _PLACEHOLDER_DESCRIPTIONS[name]) for name in self.placeholders]
+        return [
+            (name, self.described.get(name) or _PLACEHOLDER_DESCRIPTIONS[name])
+            for name in self.placeholders
+        ]
 
 
 _SAMPLE_LINK = "https://portal.example.org/activate/SAMPLE-LINK"
 _SAMPLE_EXPIRES = "2 December 2026 14:05 UTC"
+
+# The placeholders of both release emails, and their sample values: what a centre's
+# release notice is made of (services/releases/notices.py fills them in).
+_RELEASE_PLACEHOLDERS = (
+    "centre_number",
+    "centre_name",
+    "series",
+    "release",
+    "resources",
+    "opens",
+    "closes",
+    "link",
+    "organisation",
+)
+_RELEASE_SAMPLE = {
+    "centre_number": "GB123",
+    "centre_name": "Riverside School",
+    "series": "June 2026",
+    "release": "June 2026 question papers",
+    "resources": """\
+- Paper 22 (0580/22, Question paper)
+  opens Mon 1 Jun 2026 09:00 BST (1 Jun 2026 08:00 UTC)
+  closes Fri 5 Jun 2026 11:30 BST (5 Jun 2026 10:30 UTC)
+- Paper 42 (0580/42, Question paper)
+  opens Tue 2 Jun 2026 13:30 BST (2 Jun 2026 12:30 UTC)
+  closes Sat 6 Jun 2026 16:00 BST (6 Jun 2026 15:00 UTC)""",
+    "opens": "Mon 1 Jun 2026 09:00 BST (1 Jun 2026 08:00 UTC)",
+    "closes": "Sat 6 Jun 2026 16:00 BST (6 Jun 2026 15:00 UTC)",
+    "link": "https://portal.example.org/",
+}
+_PORTAL_LINK = "the address of the portal, where the centre's users sign in to download"
 
 KINDS: dict[str, Kind] = {
     kind.key: kind
@@ -144,6 +187,68 @@ If you did not ask for this, you can ignore this email: your password has not ch
 
 {{ organisation }}
 """,
+        ),
+        Kind(
+            key="release_notice",
+            title="Release notice",
+            purpose="Sent to each activated user of a centre when its window in a release "
+            "opens (its first resource becomes available). It waits in the outbox until then, "
+            "moves when the window moves, and is withdrawn when the release is cancelled or "
+            "the centre is taken out of it.",
+            placeholders=_RELEASE_PLACEHOLDERS,
+            subject="Resources for centre {{ centre_number }} are available to download",
+            body="""\
+Hello,
+
+Resources for centre {{ centre_number }} ({{ centre_name }}) of the {{ series }} \
+series are now available on the {{ organisation }} secure release portal, in the \
+release {{ release }}.
+
+Each resource can be downloaded from its opening time until its closing time. The \
+times are your centre's local time, with UTC in brackets:
+
+{{ resources }}
+
+To download them, sign in at:
+
+{{ link }}
+
+Keep the resources secure until the exam.
+
+{{ organisation }}
+""",
+            sample=_RELEASE_SAMPLE,
+            described={"link": _PORTAL_LINK},
+        ),
+        Kind(
+            key="release_scheduled",
+            title="Release scheduled",
+            purpose="Sent at once to each activated user of the centres in a release, when "
+            "the admin saving it on Release Resources ticks the option to tell the centres "
+            "that it is scheduled.",
+            placeholders=_RELEASE_PLACEHOLDERS,
+            subject="Resources for centre {{ centre_number }} will be available from {{ opens }}",
+            body="""\
+Hello,
+
+{{ organisation }} has scheduled the release of resources for centre \
+{{ centre_number }} ({{ centre_name }}) of the {{ series }} series, in the release \
+{{ release }}. The first opens at {{ opens }}.
+
+Each resource can be downloaded from its opening time until its closing time. The \
+times are your centre's local time, with UTC in brackets:
+
+{{ resources }}
+
+Nothing can be downloaded before its opening time. We will email you again when \
+the resources are available. Then sign in at:
+
+{{ link }}
+
+{{ organisation }}
+""",
+            sample=_RELEASE_SAMPLE,
+            described={"link": _PORTAL_LINK},
         ),
     )
 }
@@ -475,14 +580,24 @@ def render_email(key: str, context: dict) -> tuple[str, str]:
     sample values never reached can still fail with real ones: then the default
     wording is sent rather than no email at all.
     """
+    return renderer(key)(context)
+
+
+def renderer(key: str) -> Callable[[dict], tuple[str, str]]:
+    """`render_email` for many emails of one kind: the wording is read once (and its
+    compiled form cached), then each call only fills in the placeholders."""
     subject, body, customised = wording(key)
-    try:
-        return render(subject, body, context)
-    except Exception:
-        if not customised:
-            raise
-        log.exception("the %s email's saved wording failed; sending the default", key)
-        return render(KINDS[key].subject, KINDS[key].body, context)
+
+    def render_one(context: dict) -> tuple[str, str]:
+        try:
+            return render(subject, body, context)
+        except Exception:
+            if not customised:
+                raise
+            log.exception("the %s email's saved wording failed; sending the default", key)
+            return render(KINDS[key].subject, KINDS[key].body, context)
+
+    return render_one
 
 
 def save_wording(key: str, subject: str, body: str, *, by: str, version: int) -> list[Problem]:

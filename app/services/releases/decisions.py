@@ -16,6 +16,7 @@ from app.models import Authorisation, Centre, Release
 from app.services.audit import record_event
 from app.services.errors import DomainError
 from app.services.paging import Paging
+from app.services.releases import notices
 from app.services.releases.recompute import move_windows, set_reviews
 
 PAGE_SIZE = 50
@@ -177,6 +178,8 @@ def decide(release: Release, centre_ids: list[int] | None, move: bool) -> tuple[
             [{"id_": row.id, "reason": None, "r_opens": None, "r_closes": None} for row in waiting]
         )
     centres = {row.centre_id for row in waiting}
+    if move:
+        notices.windows_moved(release.id, centres)
     numbers = sorted(
         db.session.scalars(select(Centre.number).where(Centre.id.in_(sorted(centres))))
     )

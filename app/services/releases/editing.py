@@ -17,6 +17,7 @@ from app.models import Authorisation, Release, ReleaseCentre, ReleaseResource
 from app.services.audit import record_event, refuse_stale_edit
 from app.services.clock import utcnow
 from app.services.errors import DomainError
+from app.services.releases import notices
 from app.services.releases.planning import (
     ReleasePlan,
     centre_places,
@@ -149,6 +150,7 @@ def save_window_change(
     }
     if not move_open:
         moved_centres -= {centre.centre_id for centre in change.centre_moves(True)}
+    notices.windows_moved(release.id, moved_centres)
     record_event(
         "release.window_changed",
         subject=release,
@@ -248,6 +250,9 @@ def add_centres(release: Release, addition: Addition, *, read_version: int | Non
             row.role, row.reason = "added", ""
     release.updated_at = utcnow()  # the release changed: its version moves on
     db.session.flush()
+    notices.queue_opening_notices(release, added)
+    if release.notify_scheduled:
+        notices.queue_scheduled_notices(release, added)
     numbers = sorted(place.number for place in centre_places(added).values())
     record_event(
         "release.centres_added",

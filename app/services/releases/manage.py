@@ -23,6 +23,7 @@ from app.models import (
 from app.services.audit import record_event, refuse_stale_edit
 from app.services.errors import DomainError
 from app.services.paging import Paging
+from app.services.releases import notices
 
 PAGE_SIZE = 50
 
@@ -313,6 +314,7 @@ def cancel_release(
     release.cancelled_at = now
     release.cancelled_by_id = actor_id
     db.session.flush()
+    notices.withdraw_notices(release.id)
     record_event(
         "release.cancelled",
         subject=release,
@@ -345,6 +347,7 @@ def remove_centre(release: Release, centre: Centre, read_version: int | None, no
         listed.role, listed.reason = "removed", reason
     release.updated_at = now  # a change to the release: its version moves on
     db.session.flush()
+    notices.withdraw_notices(release.id, [centre.id])
     record_event(
         "release.centre_removed",
         subject=release,

@@ -30,6 +30,7 @@ from app.models import (
 from app.services.audit import record_event
 from app.services.errors import DomainError
 from app.services.paging import Paging
+from app.services.releases import notices
 from app.services.releases.windows import NoWindow, WindowRule
 from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times, series_slots
 from app.services.timetable.instants import TZ_DATABASE_VERSION
@@ -185,8 +186,11 @@ def save_release(
     leave_out_blocked: bool = False,
     opens_zone: str = "UTC",
     closes_zone: str = "UTC",
+    notify_scheduled: bool = False,
 ) -> Release:
-    """Store the release and one Authorisation per target, in bulk. Flushes, never
+    """Store the release and one Authorisation per target, in bulk, and queue each
+    centre's release notices (due when its window opens); with `notify_scheduled`, also
+    an email now telling the centres the release is scheduled. Flushes, never
     commits. Refused while centres are blocked, unless `leave_out_blocked`: then
     they are recorded on the release as left out, with why."""
     if plan.blocked and not leave_out_blocked:
@@ -208,6 +212,7 @@ def save_release(
         opens_zone=opens_zone,  # the zones fixed moments were typed in, to show them so
         closes_zone=closes_zone,
         tz_version=TZ_DATABASE_VERSION,
+        notify_scheduled=notify_scheduled,
         created_by_id=actor_id,
     )
     db.session.add(release)
@@ -239,8 +244,11 @@ def save_release(
             "left_out": len(plan.blocked),
             "earliest": plan.earliest.isoformat() if plan.earliest else None,
             "latest": plan.latest.isoformat() if plan.latest else None,
+            "notify_scheduled": notify_scheduled,
         },
     )
+    # The plan's targets are the release's windows: they are not read back.
+    notices.queue_release_notices(release, plan.targets, scheduled=notify_scheduled)
     return release
 
 
@@ -419,14 +427,16 @@ def pickable_resources(
     return Pickable(every, matching, len(shown), ids)
 
 
-def fingerprint(plan: ReleasePlan) -> str:
-    """A digest of everything the plan would store, so that Save can tell whether the
-    plan it works out now is the one the admin previewed."""
+def fingerprint(plan: ReleasePlan, *, notify_scheduled: bool = False) -> str:
+    """A digest of everything the plan would store, and of whether the centres are told
+    now, so that Save can tell whether the plan it works out now is the one the admin
+    previewed."""
     digest = hashlib.sha256()
     rule = plan.rule
     digest.update(
         repr(
             (
+                notify_scheduled,
                 plan.series,
                 plan.resource_ids,
                 plan.audience,

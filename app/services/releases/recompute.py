@@ -27,6 +27,7 @@ from app.models import (
     Resource,
 )
 from app.services.clock import utcnow
+from app.services.releases import notices
 from app.services.releases.planning import Target, insert_authorisations, window_for
 from app.services.releases.windows import WindowRule
 from app.services.timetable.checks import KeyTimeTable, series_slots
@@ -169,7 +170,16 @@ def recompute_windows(series: str, centre_ids: Iterable[int] | None = None) -> M
     move_windows(moves)
     set_reviews(reviews)
     done.moved = len(moves)
+    for release_id, centres in _by_release(done.centres).items():
+        notices.windows_moved(release_id, centres)
     return done
+
+
+def _by_release(pairs: set[tuple[int, int]]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for release_id, centre_id in sorted(pairs):
+        found.setdefault(release_id, []).append(centre_id)
+    return found
 
 
 def _review(auth_id: int, reason, opens, closes) -> dict:
@@ -317,3 +327,9 @@ def _follow_entries_of(release: Release, now: datetime, slots, table, done: Move
     for start in range(0, len(gone), 5_000):
         db.session.execute(_TABLE.delete().where(_TABLE.c.id.in_(gone[start : start + 5_000])))
     set_reviews(reviews)
+    # A centre given resources is told when its window opens (anew, if it had some
+    # already); one that lost some or all has its notices rewritten or withdrawn.
+    touched = {c for r, c in done.added | done.removed if r == release.id}
+    if touched:
+        notices.windows_moved(release.id, touched)
+        notices.queue_opening_notices(release, [c for r, c in done.added if r == release.id])
