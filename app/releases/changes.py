@@ -30,12 +30,22 @@ def _release_or_404(release_id: int) -> Release:
     return db.session.get(Release, release_id) or abort(404)
 
 
-def _open_release_or_back(release: Release):
-    """A cancelled release cannot change: back to its page with why."""
+def _change_form(release_id: int, form_class, page):
+    """(release, form, response): the response is the page to show now (the form as the
+    release is, a refusal, or the form with its errors), or None for a valid POST."""
+    release = _release_or_404(release_id)
+    form = form_class()
     if release.is_cancelled:
         flash("This release is cancelled: it can no longer change.", "error")
-        return redirect(url_for(".release", release_id=release.id))
-    return None
+        return release, form, redirect(url_for(".release", release_id=release.id))
+    if request.method == "GET":
+        if hasattr(form, "fill_from"):
+            form.fill_from(release)
+        form.version.data = release.version
+        return release, form, page(release, form)
+    if not form.validate():
+        return release, form, page(release, form, status=400 if form.csrf_token.errors else 422)
+    return release, form, None
 
 
 def _plural(count: int, word: str) -> str:
@@ -45,17 +55,9 @@ def _plural(count: int, word: str) -> str:
 @bp.route("/<int:release_id>/window", methods=["GET", "POST"])
 @allow("admin")
 def edit_window(release_id: int):
-    release = _release_or_404(release_id)
-    back = _open_release_or_back(release)
-    if back:
-        return back
-    form = EditWindowForm()
-    if request.method == "GET":
-        form.fill_from(release)
-        form.version.data = release.version
-        return _window_page(release, form)
-    if not form.validate():
-        return _window_page(release, form, status=400 if form.csrf_token.errors else 422)
+    release, form, shown = _change_form(release_id, EditWindowForm, _window_page)
+    if shown is not None:
+        return shown
     rule, opens_zone, closes_zone = form.window_rule()
     if rule is None:
         return _window_page(release, form, status=422)
@@ -124,16 +126,9 @@ def _window_page(release, form, *, change=None, changed=False, conflict=None, st
 @bp.route("/<int:release_id>/centres/add", methods=["GET", "POST"])
 @allow("admin")
 def add_centres(release_id: int):
-    release = _release_or_404(release_id)
-    back = _open_release_or_back(release)
-    if back:
-        return back
-    form = AddCentresForm()
-    if request.method == "GET":
-        form.version.data = release.version
-        return _add_page(release, form)
-    if not form.validate():
-        return _add_page(release, form, status=400 if form.csrf_token.errors else 422)
+    release, form, shown = _change_form(release_id, AddCentresForm, _add_page)
+    if shown is not None:
+        return shown
     ids = centre_ids_of(form.centres)
     if form.centres.errors:
         return _add_page(release, form, status=422)
