@@ -1,5 +1,8 @@
+from datetime import datetime
+
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -50,10 +53,31 @@ def _centre_page(centre: Centre, *, read_only: bool):
         sections=sections,
         read_only=read_only,
         now=now,
-        local_text=local_text,
-        utc_text=utc_text,
+        time_element=TimeElements(centre.timezone),
         time_until=time_until,
     )
+
+
+class TimeElements:
+    """`<time>` elements for the instants of one centre's page: the local time in the
+    centre's zone, UTC in the title. A page's windows share a few instants (one release
+    gives a centre the same window for every resource of an exam), so each is made once."""
+
+    def __init__(self, zone_name: str):
+        self.zone_name = zone_name
+        self.made: dict[datetime, Markup] = {}
+
+    def __call__(self, instant: datetime) -> Markup:
+        element = self.made.get(instant)
+        if element is None:
+            element = self.made[instant] = Markup(
+                '<time datetime="{}" title="{}">{}</time>'
+            ).format(
+                f"{instant:%Y-%m-%dT%H:%M:%SZ}",
+                utc_text(instant),
+                local_text(instant, self.zone_name),
+            )
+        return element
 
 
 @bp.route("/home/resources/<int:resource_id>/download")

@@ -377,3 +377,35 @@ def test_a_refused_head_is_the_plain_404_recorded_as_a_head(
         ),
         ("refused", "file missing from storage (HEAD request)", released.id, None),
     ]
+
+
+def test_the_current_version_is_sent_and_recorded(
+    client, login_as, db, paper, london, released, resource_dir
+):
+    """A file replaced after the release: the centre gets the new version, and the
+    Download row names it."""
+    from app.models import ResourceFile
+
+    second = files.pdf("secure paper 22, corrected")
+    stored_name = "0" * 32 + ".pdf"
+    (resource_dir / "files" / stored_name).write_bytes(second)
+    db.session.rollback()
+    resource = db.session.get(Resource, paper.id)
+    corrected = ResourceFile(
+        number=2,
+        original_name="0580_s26_qp_22_v2.pdf",
+        stored_name=stored_name,
+        size=len(second),
+        sha256=hashlib.sha256(second).hexdigest(),
+        media_type="application/pdf",
+    )
+    resource.files.append(corrected)
+    resource.current_version = 2
+    db.session.commit()
+    login_as("centre", centre=london)
+    sent = client.get(url(paper))
+    assert sent.data == second
+    assert sent.headers["ETag"] == f'"{corrected.sha256}"'
+    assert sent.headers["Content-Disposition"] == "attachment; filename=0580_s26_qp_22_v2.pdf"
+    row = db.session.scalars(select(Download)).one()
+    assert row.resource_file_id == corrected.id
