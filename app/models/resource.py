@@ -134,6 +134,8 @@ class Download(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Kept when the account is deleted (user_id then becomes None): who it was.
+    user_email: Mapped[str | None] = mapped_column(String(254))
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
     resource_file_id: Mapped[int] = mapped_column(ForeignKey("resource_files.id"))
     # The release it was downloaded under (centre users); None for staff.

@@ -1,6 +1,7 @@
 """Release notices in the outbox (their release and centre; a "withdrawn" status for
 notices no longer wanted), the window an open authorisation would now have awaiting
-an admin's decision, and centres added to a release after it was saved.
+an admin's decision, centres added to a release after it was saved, and the email of
+whoever made a download (kept when their account is deleted).
 
 Revision ID: 5c1d2e7a9b40
 Revises: 3891955b4c49
@@ -57,8 +58,19 @@ def upgrade():
             "role_known", "role IN ('chosen', 'left-out', 'added', 'removed')"
         )
 
+    # Who downloaded, kept when their account is deleted.
+    with op.batch_alter_table("downloads", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("user_email", sa.String(length=254), nullable=True))
+    op.execute(
+        "UPDATE downloads SET user_email = "
+        "(SELECT users.email FROM users WHERE users.id = downloads.user_id)"
+    )
+
 
 def downgrade():
+    with op.batch_alter_table("downloads", schema=None) as batch_op:
+        batch_op.drop_column("user_email")
+
     with op.batch_alter_table("release_centres", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_release_centres_role_known"), type_="check")
         batch_op.create_check_constraint("role_known", "role IN ('chosen', 'left-out', 'removed')")

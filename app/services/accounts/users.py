@@ -1,9 +1,18 @@
 """Managing people: a centre's users and the board's staff accounts. Flushes, never commits."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Centre, User
+from app.models import (
+    Centre,
+    Download,
+    EntryError,
+    EntryUpload,
+    HelpDocument,
+    Release,
+    ResourceFile,
+    User,
+)
 from app.services.accounts import passwords
 from app.services.accounts.addresses import AccountError, checked_email, refuse_duplicate_email
 from app.services.accounts.pins import new_unused_pin
@@ -46,6 +55,7 @@ def delete_centre_user(user: User) -> None:
     details = {"email": user.email, "centre": user.centre.number if user.centre else None}
     notices.user_deleted(user)
     record_event("user.deleted", subject=user, details=details)
+    _forget(user)
     db.session.delete(user)
     db.session.flush()
 
@@ -100,6 +110,7 @@ def delete_staff(user: User, *, by: User) -> None:
     if user.role == "admin":
         _refuse_removing_an_admin(user, by=by, verb="delete")
     record_event("staff.deleted", subject=user, details={"email": user.email, "role": user.role})
+    _forget(user)
     db.session.delete(user)
     db.session.flush()
 
@@ -134,3 +145,24 @@ def create_activated_staff(email: str, password: str, role: str = "admin") -> Us
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _forget(user: User) -> None:
+    """Before an account is deleted, what it did stays recorded without pointing to it:
+    downloads keep the email they were made with, uploads and releases say "unknown",
+    and the Events say who it was."""
+    for column in (
+        Download.user_id,
+        ResourceFile.uploaded_by_id,
+        HelpDocument.uploaded_by_id,
+        Release.created_by_id,
+        Release.cancelled_by_id,
+        EntryUpload.actor_id,
+        EntryError.dismissed_by_id,
+    ):
+        db.session.execute(
+            update(column.class_)
+            .where(column == user.id)
+            .values({column.key: None})
+            .execution_options(synchronize_session=False)
+        )

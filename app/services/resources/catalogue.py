@@ -239,6 +239,7 @@ def record_download(
     download = Download(
         resource_file_id=file.id,
         user_id=user.id,
+        user_email=user.email,
         centre_id=user.centre_id,
         release_id=release_id,
         ip=ip,
