@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.admin import bp as admin_bp
@@ -147,7 +148,12 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(db.select(User).where(User.session_token == session_token))
+        # With its centre in the same query: a centre user's every page shows it.
+        return db.session.scalar(
+            db.select(User)
+            .options(joinedload(User.centre))
+            .where(User.session_token == session_token)
+        )
 
 
 def _register_web(app: Flask) -> None:
@@ -181,7 +187,7 @@ def _register_web(app: Flask) -> None:
             # The Help link, shown once a help document for the user's role exists.
             if not current_user.is_authenticated:
                 return None
-            if site.current_help(site.audience_of(current_user.role)) is None:
+            if not site.has_help(site.audience_of(current_user.role)):
                 return None
             return url_for("home.help_document")
 

@@ -70,12 +70,23 @@ def seed_release_inputs(app, numbers: list[str]) -> list[int]:
 
 def clear(app) -> None:
     from app.extensions import db
-    from app.models import Authorisation, Event, Release, ReleaseCentre, ReleaseResource
+    from app.models import (
+        Authorisation,
+        Event,
+        OutboxMessage,
+        Release,
+        ReleaseCentre,
+        ReleaseResource,
+    )
 
     with app.app_context():
         for model in (Authorisation, ReleaseCentre, ReleaseResource):
             db.session.execute(delete(model))
-        db.session.execute(delete(Event).where(Event.action == "release.created"))
+        # The release notices each save queues for the seed's activated users.
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.release_id.is_not(None)))
+        db.session.execute(
+            delete(Event).where(Event.action.in_(("release.created", "release.notices_queued")))
+        )
         db.session.execute(delete(Release))
         db.session.commit()
 

@@ -1,16 +1,14 @@
-from datetime import datetime
-
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.home import bp
+from app.home.rows import CentreRows
 from app.models import Centre, Resource
 from app.services import clock, site
 from app.services.releases.access import may_download
-from app.services.releases.centre_home import centre_home, local_text, time_until, utc_text
+from app.services.releases.centre_home import centre_home
 from app.services.reports.dashboard import SIGN_IN_ACTIONS, admin_dashboard, open_error_counts
 from app.services.resources import catalogue
 from app.services.transactions import begin_write
@@ -52,32 +50,8 @@ def _centre_page(centre: Centre, *, read_only: bool):
         centre=centre,
         sections=sections,
         read_only=read_only,
-        now=now,
-        time_element=TimeElements(centre.timezone),
-        time_until=time_until,
+        centre_rows=CentreRows(centre.timezone, now, read_only),
     )
-
-
-class TimeElements:
-    """`<time>` elements for the instants of one centre's page: the local time in the
-    centre's zone, UTC in the title. A page's windows share a few instants (one release
-    gives a centre the same window for every resource of an exam), so each is made once."""
-
-    def __init__(self, zone_name: str):
-        self.zone_name = zone_name
-        self.made: dict[datetime, Markup] = {}
-
-    def __call__(self, instant: datetime) -> Markup:
-        element = self.made.get(instant)
-        if element is None:
-            element = self.made[instant] = Markup(
-                '<time datetime="{}" title="{}">{}</time>'
-            ).format(
-                f"{instant:%Y-%m-%dT%H:%M:%SZ}",
-                utc_text(instant),
-                local_text(instant, self.zone_name),
-            )
-        return element
 
 
 @bp.route("/home/resources/<int:resource_id>/download")

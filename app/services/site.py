@@ -36,6 +36,13 @@ def current_help(audience: str) -> HelpDocument | None:
     return db.session.scalar(query.order_by(HelpDocument.id.desc()).limit(1))
 
 
+def has_help(audience: str) -> bool:
+    """Whether a help document exists for `audience` (every page asks, for its Help
+    link: one indexed id, not a document and its uploader)."""
+    query = select(HelpDocument.id).where(HelpDocument.audience == audience).limit(1)
+    return db.session.scalar(query) is not None
+
+
 def help_history(audience: str) -> list[HelpDocument]:
     query = select(HelpDocument).where(HelpDocument.audience == audience)
     return list(db.session.scalars(query.order_by(HelpDocument.id.desc())))

@@ -324,3 +324,26 @@ def test_the_admin_centre_page_links_to_view_as_centre(client, login_as, london)
     login_as("admin")
     page = client.get(f"/admin/centres/{london.id}").get_data(as_text=True)
     assert f'<a href="/home/centres/{london.id}">View as centre</a>' in page
+
+
+def test_a_kept_row_never_outlives_what_it_shows(client, login_as, db, papers, london, clock):
+    # Rows are rendered once and kept (app/home/rows.py), keyed by all they show.
+    release(db, papers.values(), [london])
+    clock.set(NOW)
+    login_as("centre", centre=london)
+    first = client.get("/").get_data(as_text=True)
+    assert "Paper 22" in first and "(in 3 days 3 hours)" in first
+    resource = db.session.get(Resource, papers["22"].id)
+    resource.title = "Paper 22 (corrected)"
+    db.session.commit()
+    clock.set(NOW + timedelta(hours=1))
+    page = client.get("/").get_data(as_text=True)
+    assert "Paper 22 (corrected)" in page and "(in 3 days 2 hours)" in page
+    assert "(in 3 days 3 hours)" not in page
+    clock.set(datetime(2026, 6, 7, 8, 0, tzinfo=UTC))  # Paper 42's window opens
+    page = client.get("/").get_data(as_text=True)
+    assert page.count('role="button" download') == 1
+    assert f"/home/resources/{papers['42'].id}/download" in page
+    login_as("admin")  # the same rows, read-only: no Download button
+    shown = client.get(f"/home/centres/{london.id}").get_data(as_text=True)
+    assert "/download" not in shown and "Paper 42" in shown
