@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Download, Release, Resource
-from tests.home.test_centre_resources import release, store_resource, timetable
+from tests.home.conftest import CONTENT
+from tests.home.test_centre_resources import release, store_resource
 from tests.resources import files
 
 SECOND = timedelta(seconds=1)
 OPENS = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)  # Mon 1 Jun 09:00 BST, 3 days before
 CLOSES = datetime(2026, 6, 5, 9, 30, tzinfo=UTC)  # 24 hours after the exam's end
-CONTENT = files.pdf("secure paper 22")
 
 
 @pytest.fixture(autouse=True)
@@ -24,22 +24,6 @@ def at_opening(clock):
     """The app's clock stands at the paper's opening moment unless a test moves it."""
     clock.set(OPENS)
     return clock
-
-
-@pytest.fixture
-def paper(db, resource_dir):
-    timetable(db)
-    return store_resource(db, resource_dir, CONTENT)
-
-
-@pytest.fixture
-def london(make_centre):
-    return make_centre(number="GB101", name="Cambridge Grammar")
-
-
-@pytest.fixture
-def released(db, paper, london):
-    return release(db, [paper], [london])
 
 
 def url(resource) -> str:

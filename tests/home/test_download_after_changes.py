@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Centre, Download, Event, KeyTime, Release, User
+from tests.home.conftest import CONTENT
 from tests.home.test_centre_downloads import (
-    CONTENT,
     OPENS,
     SECOND,
     downloads,
@@ -17,24 +17,8 @@ from tests.home.test_centre_downloads import (
     page_of,
     url,
 )
-from tests.home.test_centre_resources import release, store_resource, timetable
+from tests.home.test_centre_resources import release, store_resource
 from tests.resources import files
-
-
-@pytest.fixture
-def paper(db, resource_dir):
-    timetable(db)
-    return store_resource(db, resource_dir, CONTENT)
-
-
-@pytest.fixture
-def london(make_centre):
-    return make_centre(number="GB101", name="Cambridge Grammar")
-
-
-@pytest.fixture
-def released(db, paper, london):
-    return release(db, [paper], [london])
 
 
 @pytest.fixture

@@ -9,20 +9,26 @@ from app.services.resources.catalogue import record_download
 from tests.releases.conftest import SERIES
 
 
-def test_a_centre_user_who_downloaded_can_be_deleted(db, make_centre, make_user, paper):
-    centre = make_centre()
-    user = make_user(centre=centre, email="exams@gb.example")
+def stored_file(db, paper, **details) -> ResourceFile:
     file = ResourceFile(
         resource_id=paper.id,
         number=1,
         original_name="paper.pdf",
-        stored_name="stored-delete-1",
+        stored_name=f"stored-{paper.id}",
         size=1,
         sha256="0" * 64,
         media_type="application/pdf",
+        **details,
     )
     db.session.add(file)
     db.session.flush()
+    return file
+
+
+def test_a_centre_user_who_downloaded_can_be_deleted(db, make_centre, make_user, paper):
+    centre = make_centre()
+    user = make_user(centre=centre, email="exams@gb.example")
+    file = stored_file(db, paper)
     record_download(file, user, ip="192.0.2.1", user_agent="test", range_header=None)
     record_download(
         file,
@@ -54,17 +60,7 @@ def test_a_staff_member_who_uploaded_and_released_can_be_deleted(
 
     make_centre()
     tp = make_user("admin", email="producer@board.example")
-    file = ResourceFile(
-        resource_id=paper.id,
-        number=1,
-        original_name="paper.pdf",
-        stored_name="stored-delete-2",
-        size=1,
-        sha256="0" * 64,
-        media_type="application/pdf",
-        uploaded_by_id=tp.id,
-    )
-    db.session.add(file)
+    file = stored_file(db, paper, uploaded_by_id=tp.id)
     release = save_release(
         plan_release(SERIES, [paper.id], "all", WindowRule()), title="June", actor_id=tp.id
     )
