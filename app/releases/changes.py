@@ -48,6 +48,28 @@ def _change_form(release_id: int, form_class, page):
     return release, form, None
 
 
+def _preview_or_save(release: Release, form, page, planned, save):
+    """The preview of `planned` (what the form would change, worked out just now), or
+    for Save, `save()` in one transaction (→ the message to flash) if `planned` is what
+    the preview showed (its fingerprint) and the release is as the page read it (the
+    service checks the version); otherwise the page again, saying why."""
+    if request.form.get("action") != "save":
+        return page(release, form, planned)
+    if request.form.get("plan") != planned.fingerprint:
+        return page(release, form, planned, changed=True, status=409)
+    try:
+        with changes():
+            message = save()
+    except EditConflict as conflict:
+        db.session.refresh(release)
+        form.version.data = release.version
+        return page(release, form, planned, conflict=str(conflict), status=409)
+    except DomainError as refused:
+        return page(release, form, planned, conflict=str(refused), status=422)
+    flash(message, "success")
+    return redirect(url_for(".release", release_id=release.id))
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
@@ -62,35 +84,26 @@ def edit_window(release_id: int):
     if rule is None:
         return _window_page(release, form, status=422)
     change = editing.plan_window_change(release, rule, clock.utcnow())
-    if request.form.get("action") != "save":
-        return _window_page(release, form, change=change)
-    if request.form.get("plan") != change.fingerprint:
-        return _window_page(release, form, change=change, changed=True, status=409)
-    try:
-        with changes():
-            editing.save_window_change(
-                release,
-                change,
-                read_version=form.version.data,
-                move_open=bool(form.move_open.data),
-                opens_zone=opens_zone,
-                closes_zone=closes_zone,
-            )
-    except EditConflict as conflict:
-        db.session.refresh(release)
-        form.version.data = release.version
-        return _window_page(release, form, change=change, conflict=str(conflict), status=409)
-    except DomainError as refused:
-        return _window_page(release, form, change=change, conflict=str(refused), status=422)
-    moved = len(change.moves) + (len(change.open_moves) if form.move_open.data else 0)
-    message = f"Window saved: {_plural(moved, 'window')} moved."
-    if change.open_moves and not form.move_open.data:
-        message += f" {_plural(len(change.open_moves), 'window')} open now left as they were."
-    flash(message, "success")
-    return redirect(url_for(".release", release_id=release.id))
+
+    def save() -> str:
+        editing.save_window_change(
+            release,
+            change,
+            read_version=form.version.data,
+            move_open=bool(form.move_open.data),
+            opens_zone=opens_zone,
+            closes_zone=closes_zone,
+        )
+        moved = len(change.moves) + (len(change.open_moves) if form.move_open.data else 0)
+        message = f"Window saved: {_plural(moved, 'window')} moved."
+        if change.open_moves and not form.move_open.data:
+            message += f" {_plural(len(change.open_moves), 'window')} open now left as they were."
+        return message
+
+    return _preview_or_save(release, form, _window_page, change, save)
 
 
-def _window_page(release, form, *, change=None, changed=False, conflict=None, status=200):
+def _window_page(release, form, change=None, *, changed=False, conflict=None, status=200):
     context = {}
     if change is not None:
         moving = change.centre_moves(False)
@@ -133,28 +146,18 @@ def add_centres(release_id: int):
     if form.centres.errors:
         return _add_page(release, form, status=422)
     addition = editing.plan_added_centres(release, ids)
-    if request.form.get("action") != "save":
-        return _add_page(release, form, addition=addition)
-    if request.form.get("plan") != addition.fingerprint:
-        return _add_page(release, form, addition=addition, changed=True, status=409)
-    try:
-        with changes():
-            added = editing.add_centres(release, addition, read_version=form.version.data)
-    except EditConflict as conflict:
-        db.session.refresh(release)
-        form.version.data = release.version
-        return _add_page(release, form, addition=addition, conflict=str(conflict), status=409)
-    except DomainError as refused:
-        return _add_page(release, form, addition=addition, conflict=str(refused), status=422)
-    flash(
-        f"{_plural(len(added), 'centre')} added: "
-        f"{_plural(len(addition.plan.targets), 'authorisation')}.",
-        "success",
-    )
-    return redirect(url_for(".release", release_id=release.id))
+
+    def save() -> str:
+        added = editing.add_centres(release, addition, read_version=form.version.data)
+        return (
+            f"{_plural(len(added), 'centre')} added: "
+            f"{_plural(len(addition.plan.targets), 'authorisation')}."
+        )
+
+    return _preview_or_save(release, form, _add_page, addition, save)
 
 
-def _add_page(release, form, *, addition=None, changed=False, conflict=None, status=200):
+def _add_page(release, form, addition=None, *, changed=False, conflict=None, status=200):
     context = {}
     if addition is not None:
         plan = addition.plan
