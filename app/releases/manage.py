@@ -123,29 +123,13 @@ def cancel(release_id: int):
             cancel=here,
             hidden=[("version", request.args.get("version", release.version))],
         )
-    form = CancelForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        with changes():
-            releases.cancel_release(release, form.version.data, current_user.id, clock.utcnow())
-    except EditConflict as conflict:
-        db.session.refresh(release)
-        who = f" by {conflict.by}" if conflict.by else ""
-        when = f" at {conflict.at:%d %b %Y %H:%M} UTC" if conflict.at else ""
-        message = (
-            f"This release was changed{who}{when} since you opened it, so it was not "
-            "cancelled. It is shown below as it is now: check it, and cancel it again if "
-            "you still mean to."
-        )
-        return _release_page(release, 409, conflict=message)
-    except DomainError as refused:
-        db.session.refresh(release)
-        return _release_page(release, 409, conflict=str(refused))
-    flash("Release cancelled: no centre can download its resources now.", "success")
-    if is_htmx_fragment_request():
-        return "", 204, {"HX-Redirect": here}
-    return redirect(here)
+    return _confirmed_change(
+        release,
+        lambda version: releases.cancel_release(release, version, current_user.id, clock.utcnow()),
+        not_done="it was not cancelled",
+        again="cancel it again",
+        done="Release cancelled: no centre can download its resources now.",
+    )
 
 
 @bp.route("/<int:release_id>/centres/<int:centre_id>/remove", methods=["GET", "POST"])
@@ -164,27 +148,40 @@ def remove_centre(release_id: int, centre_id: int):
             cancel=here,
             hidden=[("version", request.args.get("version", release.version))],
         )
+    return _confirmed_change(
+        release,
+        lambda version: releases.remove_centre(release, centre, version, clock.utcnow()),
+        not_done="the centre was not removed",
+        again="remove the centre again",
+        done=f"Centre {centre.number} removed: it cannot download this release's resources now.",
+    )
+
+
+def _confirmed_change(release: Release, change, *, not_done: str, again: str, done: str):
+    """The POST of a change the admin confirmed (on the confirmation page, or htmx's
+    hx-confirm): `change(version)` in one transaction, checked against the version the
+    page was read at; on a conflict or a refusal, the release page again saying why;
+    else `done` flashed, and back to the release."""
     form = CancelForm()
     if not form.validate_on_submit():
         abort(400)
+    here = url_for(".release", release_id=release.id)
     try:
         with changes():
-            releases.remove_centre(release, centre, form.version.data, clock.utcnow())
-    except EditConflict:
+            change(form.version.data)
+    except EditConflict as conflict:
         db.session.refresh(release)
+        who = f" by {conflict.by}" if conflict.by else ""
+        when = f" at {conflict.at:%d %b %Y %H:%M} UTC" if conflict.at else ""
         message = (
-            "This release was changed since you opened it, so the centre was not removed. "
-            "It is shown below as it is now: check it, and remove the centre again if you "
-            "still mean to."
+            f"This release was changed{who}{when} since you opened it, so {not_done}. It is "
+            f"shown below as it is now: check it, and {again} if you still mean to."
         )
         return _release_page(release, 409, conflict=message)
     except DomainError as refused:
         db.session.refresh(release)
         return _release_page(release, 409, conflict=str(refused))
-    flash(
-        f"Centre {centre.number} removed: it cannot download this release's resources now.",
-        "success",
-    )
+    flash(done, "success")
     if is_htmx_fragment_request():
         return "", 204, {"HX-Redirect": here}
     return redirect(here)

@@ -63,6 +63,11 @@ class WindowChange:
         ]
 
     @property
+    def centres(self) -> set[int]:
+        """Every centre with a window that would change (open now or not)."""
+        return set(self._centres)
+
+    @property
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
         rule = self.rule
@@ -122,9 +127,9 @@ def save_window_change(
     move_open: bool,
     opens_zone: str,
     closes_zone: str,
-) -> set[int]:
+) -> None:
     """Give `release` the new rule and move its windows; those open now only if
-    `move_open`. Returns the centres whose windows moved."""
+    `move_open`."""
     if release.is_cancelled:
         raise ChangeRefused("This release is cancelled: its windows can no longer change.")
     refuse_stale_edit(release, read_version, "release")
@@ -145,12 +150,9 @@ def save_window_change(
     db.session.flush()
     moves = change.moves + (change.open_moves if move_open else [])
     move_windows(moves)
-    moved_centres = {
-        centre.centre_id for centre in change.centre_moves(False) + change.centre_moves(True)
-    }
-    if not move_open:
-        moved_centres -= {centre.centre_id for centre in change.centre_moves(True)}
-    notices.windows_moved(release.id, moved_centres)
+    # Every centre with a window that changes: its pending notices are worded again
+    # from its windows as they are now (those left open are worded as they were).
+    notices.windows_moved(release.id, change.centres)
     record_event(
         "release.window_changed",
         subject=release,
@@ -162,7 +164,6 @@ def save_window_change(
             "open_left": 0 if move_open else len(change.open_moves),
         },
     )
-    return moved_centres
 
 
 def _rule_words(release: Release) -> dict:
