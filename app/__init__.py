@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -146,14 +147,17 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
 
+    # Built once (every signed-in request runs it), with the user's centre in the
+    # same query: a centre user's every page shows it.
+    user_by_token = (
+        db.select(User)
+        .options(joinedload(User.centre))
+        .where(User.session_token == bindparam("session_token"))
+    )
+
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        # With its centre in the same query: a centre user's every page shows it.
-        return db.session.scalar(
-            db.select(User)
-            .options(joinedload(User.centre))
-            .where(User.session_token == session_token)
-        )
+        return db.session.scalar(user_by_token, {"session_token": session_token})
 
 
 def _register_web(app: Flask) -> None:

@@ -7,7 +7,7 @@ without a saved one the seed's sentence is used, and an empty one hides it.
 Flushes, never commits.
 """
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Event, HelpDocument, SiteText, User
@@ -36,11 +36,13 @@ def current_help(audience: str) -> HelpDocument | None:
     return db.session.scalar(query.order_by(HelpDocument.id.desc()).limit(1))
 
 
+_HAS_HELP = select(HelpDocument.id).where(HelpDocument.audience == bindparam("audience")).limit(1)
+
+
 def has_help(audience: str) -> bool:
     """Whether a help document exists for `audience` (every page asks, for its Help
-    link: one indexed id, not a document and its uploader)."""
-    query = select(HelpDocument.id).where(HelpDocument.audience == audience).limit(1)
-    return db.session.scalar(query) is not None
+    link: one indexed id, not a document and its uploader; the query built once)."""
+    return db.session.scalar(_HAS_HELP, {"audience": audience}) is not None
 
 
 def help_history(audience: str) -> list[HelpDocument]:
