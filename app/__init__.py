@@ -20,6 +20,7 @@ from app.home import bp as home_bp
 from app.key_times import bp as key_times_bp
 from app.models import User
 from app.releases import bp as releases_bp
+from app.reports import bp as reports_bp
 from app.resources import bp as resources_bp
 from app.services import site
 from app.services.accounts import passwords
@@ -170,6 +171,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(resources_bp)
     app.register_blueprint(key_times_bp)
     app.register_blueprint(releases_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(errors_bp)
     app.register_blueprint(health_bp)
     configure_release_notices(app)

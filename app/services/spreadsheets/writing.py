@@ -17,13 +17,14 @@ def text_workbook(title: str, header: Iterable, rows: Iterable[Iterable]) -> byt
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     for values in (header, *rows):
-        sheet.append([_text_cell(sheet, value) for value in values])
+        sheet.append([text_cell(sheet, value) for value in values])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _text_cell(sheet, value) -> WriteOnlyCell:
+def text_cell(sheet, value) -> WriteOnlyCell:
+    """A write-only cell holding `value` as text (None: empty), never a formula."""
     cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
     cell.data_type = "s"  # openpyxl would make "=..." a formula
     return cell
