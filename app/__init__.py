@@ -22,7 +22,7 @@ from app.models import User
 from app.releases import bp as releases_bp
 from app.reports import bp as reports_bp
 from app.resources import bp as resources_bp
-from app.services import site
+from app.services import event_chain, site
 from app.services.accounts import passwords
 from app.services.clock import utcnow
 from app.services.reports.dashboard import open_error_counts
@@ -140,6 +140,7 @@ def _init_extensions(app: Flask) -> None:
     app.before_request(refuse_control_characters)
     tell_about_moved_windows(app)
     db.init_app(app)
+    event_chain.register()
     migrate.init_app(app, db)
     csrf.init_app(app)
     htmx.init_app(app)

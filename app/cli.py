@@ -1,5 +1,5 @@
 """Command-line tasks: `flask --app wsgi create-admin EMAIL`, `seed-demo`, `outbox send`,
-`resources check`."""
+`resources check`, `events verify`."""
 
 import time
 
@@ -15,8 +15,10 @@ from app.services.clock import utcnow
 from app.services.demo import seed_demo, seed_scale
 from app.services.email.outbox import send_due
 from app.services.email.transport import transport_for
+from app.services.event_chain import VERIFIED, verify
 from app.services.resources.integrity import check_storage
 from app.services.resources.storage import Storage
+from app.services.transactions import begin_write
 
 
 def register_cli(app: Flask) -> None:
@@ -93,6 +95,47 @@ def register_cli(app: Flask) -> None:
         """Send the pending emails that are due (run it every minute from cron)."""
         outcome = send_due(transport_for(app), max_attempts=app.config["OUTBOX_MAX_ATTEMPTS"])
         click.echo(f"Sent {outcome.sent}, will retry {outcome.retrying}, failed {outcome.failed}.")
+
+    @app.cli.group("events")
+    def events_group() -> None:
+        """The Event Logs."""
+
+    @events_group.command("verify")
+    @click.option(
+        "--head",
+        "heads",
+        multiple=True,
+        metavar="SEQ:HASH",
+        help="A head an earlier run printed (kept outside the database): it must still be there.",
+    )
+    def events_verify(heads: tuple[str, ...]) -> None:
+        """Check the Event Logs' hash chain from the first event; name the first broken
+        link. Records what it found (the Event Logs page shows it). Exits 1 if broken."""
+        known = {}
+        for head in heads:
+            seq, _, digest = head.partition(":")
+            if not seq.isdigit() or len(digest) != 64:
+                raise click.BadParameter(f"{head!r} is not SEQ:HASH", param_hint="--head")
+            known[int(seq)] = digest.lower()
+        started = time.perf_counter()
+        found = verify(db.session.connection(), known)
+        seconds = time.perf_counter() - started
+        begin_write()  # ends the read, then records the result in a transaction of its own
+        record_event(VERIFIED, details=found.details())
+        db.session.commit()
+        if found.whole:
+            click.echo(
+                f"Checked {found.checked:,} events in {seconds:.1f} s: the chain is whole.\n"
+                f"Its head (keep it elsewhere; check it later with --head): "
+                f"{found.last_seq}:{found.last_hash}"
+            )
+            return
+        click.echo(
+            f"The chain is broken at event #{found.broken_at} after {found.checked:,} good "
+            f"events: {found.reason}.",
+            err=True,
+        )
+        raise SystemExit(1)
 
     @app.cli.group("resources")
     def resources_group() -> None:

@@ -72,7 +72,6 @@ def clear(app) -> None:
     from app.extensions import db
     from app.models import (
         Authorisation,
-        Event,
         OutboxMessage,
         Release,
         ReleaseCentre,
@@ -84,9 +83,6 @@ def clear(app) -> None:
             db.session.execute(delete(model))
         # The release notices each save queues for the seed's activated users.
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.release_id.is_not(None)))
-        db.session.execute(
-            delete(Event).where(Event.action.in_(("release.created", "release.notices_queued")))
-        )
         db.session.execute(delete(Release))
         db.session.commit()
 

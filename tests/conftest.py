@@ -40,6 +40,7 @@ from app.extensions import limiter
 from app.models import Centre, User
 from app.services import clock as app_clock
 from app.services.accounts import passwords
+from app.services.event_chain import append_only_off
 
 PASSWORD = "correct horse battery staple"
 
@@ -117,7 +118,7 @@ def db(app, resource_dir):
         limiter.reset()
         yield _db
         _db.session.remove()
-        with _db.engine.begin() as connection:
+        with _db.engine.begin() as connection, append_only_off(connection):
             for table in reversed(_db.metadata.sorted_tables):
                 connection.execute(table.delete())
     for path in resource_dir.iterdir():

@@ -26,17 +26,25 @@ class Event(db.Model):
         Index("ix_events_action_at", "action", "at"),
         # A record's history, newest first (who changed it last, for edit conflicts).
         Index("ix_events_subject", "subject_type", "subject_id", "id"),
+        # The Event Logs' filters, each read newest first by id (keyset pages).
+        Index("ix_events_action", "action", "id"),
+        Index("ix_events_actor", "actor_id", "id"),
+        Index("ix_events_ip", "ip", "id"),
     )
 
     id: Mapped[int] = mapped_column(_EventId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_email: Mapped[str | None] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
+    # Its place in the hash chain (1, 2, 3, … no gaps) and the chain's hash up to it:
+    # see app/services/event_chain.py, which gives them out as Events are flushed.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"<Event {self.action} {self.at:%Y-%m-%d %H:%M}>"

@@ -129,6 +129,8 @@ class Download(db.Model):
         Index("ix_downloads_resource_file", "resource_file_id"),
         Index("ix_downloads_centre_at", "centre_id", "at"),
         Index("ix_downloads_user_at", "user_id", "at"),
+        # Audit Reports by release: each centre's downloads under the release.
+        Index("ix_downloads_release_centre", "release_id", "centre_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import Event, User
+from app.services import event_chain
 from app.services.clock import utcnow
 from app.services.errors import EditConflict
 
@@ -71,11 +72,14 @@ def record_events(action: str, subject_type: str, items: list[tuple[int, dict]])
     if not items:
         return
     common = {"action": action, "subject_type": subject_type, **_who_and_when()}
+    rows = [
+        {**common, "subject_id": subject_id, "details": details} for subject_id, details in items
+    ]
+    db.session.flush()  # Events added before these take their places in the chain first
+    connection = db.session.connection()
+    event_chain.chain(connection, rows)
     # Core, not the ORM's bulk insert: for 50,000 Events it is seconds faster.
-    db.session.connection().execute(
-        insert(Event.__table__),
-        [{**common, "subject_id": subject_id, "details": details} for subject_id, details in items],
-    )
+    connection.execute(insert(Event.__table__), rows)
 
 
 def last_change(subject: Any, actions: tuple[str, ...] | None = None) -> Event | None:
