@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-test
 	cd bench && ../$(BIN)/python resources.py
 	cd bench && ../$(BIN)/python entries.py
 	cd bench && ../$(BIN)/python releases.py
+	cd bench && ../$(BIN)/python reports.py
 
 browser: $(VENV)/.installed-test
 	scripts/ensure-browser $(BIN)

@@ -109,8 +109,14 @@ class Browser:
         self.cookies: dict[str, str] = {}
 
     def request(
-        self, method: str, path: str, body: str | None = None, headers: dict | None = None
-    ) -> tuple[int, str, dict]:
+        self,
+        method: str,
+        path: str,
+        body: str | None = None,
+        headers: dict | None = None,
+        text: bool = True,
+    ) -> tuple[int, str | bytes, dict]:
+        """(status, body as text — or bytes, with text=False — headers)."""
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -118,12 +124,16 @@ class Browser:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
-        text = response.read().decode()
+        content = response.read()
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":
                 key, _, rest = value.partition("=")
                 self.cookies[key] = rest.split(";", 1)[0]
-        return response.status, text, dict(response.getheaders())
+        return (
+            response.status,
+            content.decode() if text else content,
+            dict(response.getheaders()),
+        )
 
     def sign_in(self, email: str, password: str) -> None:
         _, page, _ = self.request("GET", "/login")
