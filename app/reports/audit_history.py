@@ -22,6 +22,7 @@ from app.services.reports.history import (
 from app.services.resources.catalogue import series_in_use
 from app.services.resources.naming import kind_label, series_label
 from app.services.timetable.instants import wall_time
+from app.services.transactions import begin_write
 from app.web.access import allow
 from app.web.exports import EXPORT_FORMATS, export_download
 from app.web.htmx import render_page_or_fragment
@@ -82,11 +83,12 @@ def _status_cell(row: DownloadRow) -> str:
 
 
 def _exported(response, rows: _Counted, subject, details: dict):
-    record_event(
-        "report.exported",
-        subject=subject,
-        details={**details, "format": _export_format(), "rows": rows.count},
-    )
+    """Record the export, once its rows are written: the read transaction that read
+    them ends, and the Event is written in one that holds the write lock from its
+    start (a GET that writes), so no other writer is held up while the rows are read."""
+    details = {**details, "format": _export_format(), "rows": rows.count}
+    begin_write()
+    record_event("report.exported", subject=subject, details=details)
     return response
 
 
