@@ -14,6 +14,7 @@ from app.services.geography import countries
 from app.services.releases import manage as releases
 from app.services.releases.decisions import undecided_count
 from app.services.releases.manage import CENTRE_STATUSES, CentreFilters
+from app.services.reports.progress import release_progress
 from app.services.transactions import changes
 from app.web.access import allow
 from app.web.formatting import local_time
@@ -92,6 +93,7 @@ def _release_page(release: Release, status: int = 200, **context):
         local=local_time,
         audiences=AUDIENCES,
         waiting=undecided_count(release.id),
+        progress=release_progress(release, now),
         **context,
     ), status
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from app.reports import audit, events  # noqa: E402, F401  (registers the routes on bp)
+from app.reports import audit, audit_history, events  # noqa: E402, F401  (registers the routes on bp)
