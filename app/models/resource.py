@@ -126,7 +126,8 @@ class Download(db.Model):
     __tablename__ = "downloads"
     __table_args__ = (
         CheckConstraint("status IN ('sent', 'not-modified', 'refused')", name="status_known"),
-        Index("ix_downloads_resource_file", "resource_file_id"),
+        # Audit Reports by resource: each version's downloads, newest first.
+        Index("ix_downloads_resource_file", "resource_file_id", "at"),
         Index("ix_downloads_centre_at", "centre_id", "at"),
         Index("ix_downloads_user_at", "user_id", "at"),
         # Audit Reports by release: each centre's downloads under the release.

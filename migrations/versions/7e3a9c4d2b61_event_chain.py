@@ -1,7 +1,7 @@
 """The Event Logs made tamper-evident and append-only at the database: each event's
 place in a hash chain (seq) and hash, worked out for the events already there;
 triggers that refuse UPDATE and DELETE on events (and TRUNCATE on PostgreSQL);
-indexes for the Event Logs' filters and the Audit Reports by release.
+indexes for the Event Logs' filters and the Audit Reports by release and by resource.
 
 Revision ID: 7e3a9c4d2b61
 Revises: 5c1d2e7a9b40
@@ -71,6 +71,10 @@ def upgrade():
         batch_op.create_index(
             "ix_downloads_release_centre", ["release_id", "centre_id", "at"], unique=False
         )
+        batch_op.drop_index("ix_downloads_resource_file")
+        batch_op.create_index(
+            "ix_downloads_resource_file", ["resource_file_id", "at"], unique=False
+        )
 
     # Last: SQLite's batch mode rebuilds the table, which would drop them.
     event_chain.create_triggers(connection)
@@ -80,6 +84,8 @@ def downgrade():
     event_chain.drop_triggers(op.get_bind())
 
     with op.batch_alter_table("downloads", schema=None) as batch_op:
+        batch_op.drop_index("ix_downloads_resource_file")
+        batch_op.create_index("ix_downloads_resource_file", ["resource_file_id"], unique=False)
         batch_op.drop_index("ix_downloads_release_centre")
 
     with op.batch_alter_table("events", schema=None) as batch_op:
