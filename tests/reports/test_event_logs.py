@@ -86,7 +86,7 @@ def test_events_are_listed_newest_first_in_words(client, admin, add, clock, make
     assert "Centre deleted<br><small><code>centre.deleted</code></small>" in row
     assert f'<a href="/admin/centres/{centre.id}">Centre GB101</a>' in row
     assert "01 Jun 2026 08:00:00" in row
-    assert 'href="/reports/events?actor=boss@example.com"' in row
+    assert 'href="/reports/events?actor=boss%40example.com"' in row
     assert 'href="/reports/events?ip=203.0.113.7"' in row
     assert "Signed in" in page
     assert "2 events, newest first: 01 Jun 2026 08:05 UTC back to 01 Jun 2026 08:00 UTC." in page
