@@ -6,6 +6,11 @@ from app.extensions import db as _db
 from app.models import Event
 from tests.auth.test_activation import activate, activation_link
 
+SIGN_INS_FIGURE = (
+    '<p class="figure">{}</p>\n      <p><a href="/reports/events?kind=sign-ins">sign-ins</a> in '
+    "the last 24 hours</p>"
+)
+
 
 def test_admin_sees_real_counts(client, login_as, make_centre, make_user, clock):
     admin = login_as("admin")
@@ -41,7 +46,7 @@ def test_admin_sees_recent_sign_ins_from_the_event_log(client, login_as, make_us
     clock.advance(hours=1)
 
     page = client.get("/").get_data(as_text=True)
-    assert '<p class="figure">1</p>\n      <p>sign-ins in the last 24 hours</p>' in page
+    assert SIGN_INS_FIGURE.format(1) in page
     table = page.split('id="recent-sign-ins"', 1)[1]
     assert table.count("officer@example.com") == 2
     assert "198.51.100.5" in table and "198.51.100.4" in table
@@ -99,7 +104,7 @@ def test_sign_ins_by_activating_or_resetting_are_listed_too(
     with admin.session_transaction() as session:
         session["_user_id"] = make_user("admin").session_token
     page = admin.get("/").get_data(as_text=True)
-    assert '<p class="figure">2</p>\n      <p>sign-ins in the last 24 hours</p>' in page
+    assert SIGN_INS_FIGURE.format(2) in page
     table = page.split('id="recent-sign-ins"', 1)[1]
     assert "<td>newcomer@example.com</td>\n        <td>Activated the account</td>" in table
     assert "<td>forgetful@example.com</td>\n        <td>Reset the password</td>" in table

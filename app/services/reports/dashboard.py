@@ -1,15 +1,38 @@
-"""The figures on the admin's Home page."""
+"""The figures on the admin's Home page.
 
-from dataclasses import dataclass
+A fixed number of queries, whatever the amount of data: each list is limited in SQL,
+and each figure is one aggregate.
+"""
+
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from app.extensions import db
-from app.models import Centre, EntryError, Event, KeyTimeError, OutboxMessage, ServerError, User
+from app.models import (
+    Authorisation,
+    Centre,
+    Download,
+    EntryError,
+    EntryUpload,
+    Event,
+    ImportRun,
+    KeyTimeError,
+    OutboxMessage,
+    Release,
+    Resource,
+    ResourceFile,
+    ServerError,
+    User,
+)
 from app.services.releases.decisions import undecided_count
 
 RECENT = timedelta(hours=24)
+UPCOMING = timedelta(days=7)
+UPCOMING_SHOWN = 20  # releases with windows opening soon, soonest first
+UPLOADS_SHOWN = 8  # recent uploads and imports, newest first...
+UPLOADS_OF_A_KIND = 3  # ...at most 3 of a kind, so 50 resource files do not hide an import
 # Server errors count as open on the Other Errors page for a week after they happen.
 SERVER_ERRORS_SHOWN_FOR = timedelta(days=7)
 # Every way a session starts: the sign-in page, and the activation and reset
@@ -22,6 +45,33 @@ SIGN_IN_ACTIONS = {
 
 
 @dataclass(frozen=True)
+class UpcomingOpening:
+    """A release with windows opening in the next 7 days: how many centres' first
+    opening there falls in them, and the first and last of those openings (UTC)."""
+
+    release_id: int
+    title: str
+    series: str
+    centres: int
+    first_opens: datetime
+    last_opens: datetime
+
+
+@dataclass(frozen=True)
+class RecentUpload:
+    """One upload or import: what kind, when, by whom, what it was and what it did,
+    and the page that shows it (endpoint and its arguments)."""
+
+    kind: str  # "Centres import", "Entries upload", "Resource upload", ...
+    at: datetime
+    by: str | None
+    what: str
+    outcome: str
+    endpoint: str
+    arguments: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AdminDashboard:
     centres: int
     deleted_centres: int
@@ -30,6 +80,10 @@ class AdminDashboard:
     staff_users: int
     sign_ins_last_24h: int
     recent_sign_ins: list[Event]
+    upcoming: list[UpcomingOpening] = field(default_factory=list)
+    recent_uploads: list[RecentUpload] = field(default_factory=list)
+    downloads_last_24h: int = 0
+    centres_downloading_last_24h: int = 0
 
 
 def admin_dashboard(*, now: datetime, recent_limit: int = 10) -> AdminDashboard:
@@ -48,6 +102,12 @@ def admin_dashboard(*, now: datetime, recent_limit: int = 10) -> AdminDashboard:
         )
     ).one()
     sign_ins = select(Event).where(Event.action.in_(SIGN_IN_ACTIONS))
+    downloads = db.session.execute(
+        # Needs an index on downloads (at) to stay quick with millions of downloads.
+        select(func.count(), func.count(Download.centre_id.distinct())).where(
+            Download.status == "sent", Download.at >= now - RECENT
+        )
+    ).one()
     return AdminDashboard(
         centres=centre_counts[0],
         deleted_centres=centre_counts[1],
@@ -57,10 +117,193 @@ def admin_dashboard(*, now: datetime, recent_limit: int = 10) -> AdminDashboard:
         sign_ins_last_24h=db.session.scalar(
             select(func.count()).select_from(sign_ins.where(Event.at >= now - RECENT).subquery())
         ),
-        recent_sign_ins=list(
-            db.session.scalars(sign_ins.order_by(Event.at.desc()).limit(recent_limit))
-        ),
+        recent_sign_ins=newest_events(list(SIGN_IN_ACTIONS), recent_limit),
+        upcoming=upcoming_openings(now),
+        recent_uploads=recent_uploads(),
+        downloads_last_24h=downloads[0],
+        centres_downloading_last_24h=downloads[1],
     )
+
+
+def newest_events(actions: list[str], limit: int) -> list[Event]:
+    """The newest `limit` events of these actions, newest first, in one statement.
+
+    `action IN (...) ORDER BY at` would sort every event of the actions (hundreds of
+    thousands of sign-ins) to return ten; so each action is an arm of its own, read
+    newest first from ix_events_action_at (action, at) and stopped at `limit`, and
+    only the arms' rows are sorted."""
+    arms = [
+        select(Event.id)
+        .where(Event.action == action)
+        .order_by(Event.at.desc())
+        .limit(limit)
+        .subquery()
+        for action in actions
+    ]
+    ids = union_all(*[select(arm.c.id) for arm in arms]).subquery()
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.id.in_(select(ids.c.id)))
+            .order_by(Event.at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def upcoming_openings(now: datetime, within: timedelta = UPCOMING) -> list[UpcomingOpening]:
+    """Releases (not cancelled) with windows opening after `now` and within `within`,
+    soonest first: one grouped query. A centre counts once per release however many
+    of its resources open then. (Authorisations are found by opens_at: an index on
+    authorisations (opens_at) keeps this from reading every authorisation.)"""
+    first = func.min(Authorisation.opens_at)
+    rows = db.session.execute(
+        select(
+            Release.id,
+            Release.title,
+            Release.series,
+            func.count(Authorisation.centre_id.distinct()),
+            first,
+            func.max(Authorisation.opens_at),
+        )
+        .join(Release, Release.id == Authorisation.release_id)
+        .where(
+            Authorisation.opens_at > now,
+            Authorisation.opens_at <= now + within,
+            Release.cancelled_at.is_(None),
+        )
+        .group_by(Release.id, Release.title, Release.series)
+        .order_by(first, Release.id)
+        .limit(UPCOMING_SHOWN)
+    )
+    return [UpcomingOpening(*row) for row in rows]
+
+
+def _count(number: int, thing: str, things: str = "") -> str:
+    return f"{number:,} {thing if number == 1 else things or thing + 's'}"
+
+
+def recent_uploads(shown: int = UPLOADS_SHOWN, each: int = UPLOADS_OF_A_KIND) -> list[RecentUpload]:
+    """The newest centres imports, entries uploads, resource files and key-time,
+    timetable and help-document uploads (`each` of every one of those four), the
+    `shown` newest of them first: four queries, each limited (the first three newest by
+    primary key, the last by ix_events_action_at)."""
+    found: list[RecentUpload] = []
+    for run in db.session.execute(
+        select(
+            ImportRun.id,
+            ImportRun.started_at,
+            ImportRun.actor_email,
+            ImportRun.file_name,
+            ImportRun.status,
+            ImportRun.rows,
+            ImportRun.created_centres,
+            ImportRun.renamed_centres,
+            ImportRun.created_users,
+            ImportRun.problem_count,
+        )
+        .order_by(ImportRun.id.desc())
+        .limit(each)
+    ):
+        if run.status == "applied":
+            outcome = (
+                f"{_count(run.created_centres, 'centre')} added, "
+                f"{_count(run.renamed_centres, 'centre')} renamed, "
+                f"{_count(run.created_users, 'user')} added"
+            )
+        else:
+            outcome = f"Refused: {_count(run.problem_count, 'problem')}"
+        found.append(
+            RecentUpload(
+                "Centres import",
+                run.started_at,
+                run.actor_email,
+                run.file_name,
+                outcome,
+                "admin.import_report",
+                {"run_id": run.id},
+            )
+        )
+    for upload, email in db.session.execute(
+        select(EntryUpload, User.email)
+        .outerjoin(User, User.id == EntryUpload.actor_id)
+        .order_by(EntryUpload.id.desc())
+        .limit(each)
+    ):
+        found.append(
+            RecentUpload(
+                "Entries upload",
+                upload.at,
+                email,
+                upload.file_name,
+                f"{_count(upload.added, 'entry', 'entries')} added, "
+                f"{upload.withdrawn:,} withdrawn, {_count(upload.errors, 'error')}",
+                "key_times.entries_report",
+                {"upload_id": upload.id},
+            )
+        )
+    for at, name, number, resource_id, title, email in db.session.execute(
+        select(
+            ResourceFile.uploaded_at,
+            ResourceFile.original_name,
+            ResourceFile.number,
+            Resource.id,
+            Resource.title,
+            User.email,
+        )
+        .join(Resource, Resource.id == ResourceFile.resource_id)
+        .outerjoin(User, User.id == ResourceFile.uploaded_by_id)
+        .order_by(ResourceFile.id.desc())
+        .limit(each)
+    ):
+        found.append(
+            RecentUpload(
+                "Resource upload" if number == 1 else "Resource file replaced",
+                at,
+                email,
+                name,
+                title if number == 1 else f"{title}: version {number}",
+                "resources.resource",
+                {"resource_id": resource_id},
+            )
+        )
+    for event in newest_events(list(_UPLOAD_EVENTS), each):
+        kind, endpoint = _UPLOAD_EVENTS[event.action]
+        details = event.details if isinstance(event.details, dict) else {}
+        arguments = {"series": details["series"]} if details.get("series") else {}
+        found.append(
+            RecentUpload(
+                kind,
+                event.at,
+                event.actor_email,
+                str(details.get("file_name") or details.get("file") or ""),
+                _upload_outcome(event.action, details),
+                endpoint,
+                arguments if endpoint == "key_times.timetable" else {},
+            )
+        )
+    found.sort(key=lambda upload: upload.at, reverse=True)
+    return found[:shown]
+
+
+# Uploads known only from the Event Logs: action → (kind, the page that shows more).
+_UPLOAD_EVENTS = {
+    "key_times.uploaded": ("Key times upload", "key_times.index"),
+    "timetable.uploaded": ("Timetable upload", "key_times.timetable"),
+    "help_document.uploaded": ("Help document upload", "admin.help_upload"),
+}
+
+
+def _upload_outcome(action: str, details: dict) -> str:
+    if action == "help_document.uploaded":
+        audience = details.get("audience")
+        return "For centre users" if audience == "centre" else "For staff"
+
+    def number(key: str) -> int:
+        value = details.get(key)
+        return value if isinstance(value, int) else 0
+
+    return f"{number('added'):,} added, {number('changed'):,} changed"
 
 
 @dataclass(frozen=True)
