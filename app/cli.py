@@ -15,7 +15,7 @@ from app.services.clock import utcnow
 from app.services.demo import seed_demo, seed_scale
 from app.services.email.outbox import send_due
 from app.services.email.transport import transport_for
-from app.services.event_chain import VERIFIED, verify
+from app.services.event_chain import verify
 from app.services.resources.integrity import check_storage
 from app.services.resources.storage import Storage
 from app.services.transactions import begin_write
@@ -121,7 +121,7 @@ def register_cli(app: Flask) -> None:
         found = verify(db.session.connection(), known)
         seconds = time.perf_counter() - started
         begin_write()  # ends the read, then records the result in a transaction of its own
-        record_event(VERIFIED, details=found.details())
+        record_event("events.verified", details=found.details())  # event_chain.VERIFIED
         db.session.commit()
         if found.whole:
             click.echo(

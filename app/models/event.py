@@ -28,7 +28,7 @@ class Event(db.Model):
         Index("ix_events_subject", "subject_type", "subject_id", "id"),
         # The Event Logs' filters, each read newest first by id (keyset pages).
         Index("ix_events_action", "action", "id"),
-        Index("ix_events_actor", "actor_id", "id"),
+        Index("ix_events_actor", "actor_email", "id"),
         Index("ix_events_ip", "ip", "id"),
     )
 

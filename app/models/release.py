@@ -116,6 +116,8 @@ class Authorisation(db.Model):
         Index("ix_authorisations_centre_opens", "centre_id", "opens_at"),
         Index("ix_authorisations_resource_centre", "resource_id", "centre_id"),
         Index("ix_authorisations_review", "review_reason"),
+        # The admin's Home: windows opening in the next 7 days.
+        Index("ix_authorisations_opens", "opens_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

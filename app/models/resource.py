@@ -132,6 +132,8 @@ class Download(db.Model):
         Index("ix_downloads_user_at", "user_id", "at"),
         # Audit Reports by release: each centre's downloads under the release.
         Index("ix_downloads_release_centre", "release_id", "centre_id", "at"),
+        # The admin's Home: downloads in the last 24 hours.
+        Index("ix_downloads_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

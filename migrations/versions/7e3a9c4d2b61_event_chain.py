@@ -1,7 +1,8 @@
 """The Event Logs made tamper-evident and append-only at the database: each event's
 place in a hash chain (seq) and hash, worked out for the events already there;
 triggers that refuse UPDATE and DELETE on events (and TRUNCATE on PostgreSQL);
-indexes for the Event Logs' filters and the Audit Reports by release and by resource.
+indexes for the Event Logs' filters, the Audit Reports by release and by resource,
+and the admin's Home (windows opening soon, downloads in the last 24 hours).
 
 Revision ID: 7e3a9c4d2b61
 Revises: 5c1d2e7a9b40
@@ -63,7 +64,7 @@ def upgrade():
         batch_op.alter_column("hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_events_seq"), ["seq"])
         batch_op.drop_index(batch_op.f("ix_events_actor_id"))
-        batch_op.create_index("ix_events_actor", ["actor_id", "id"], unique=False)
+        batch_op.create_index("ix_events_actor", ["actor_email", "id"], unique=False)
         batch_op.create_index("ix_events_action", ["action", "id"], unique=False)
         batch_op.create_index("ix_events_ip", ["ip", "id"], unique=False)
 
@@ -75,6 +76,10 @@ def upgrade():
         batch_op.create_index(
             "ix_downloads_resource_file", ["resource_file_id", "at"], unique=False
         )
+        batch_op.create_index("ix_downloads_at", ["at"], unique=False)
+
+    with op.batch_alter_table("authorisations", schema=None) as batch_op:
+        batch_op.create_index("ix_authorisations_opens", ["opens_at"], unique=False)
 
     # Last: SQLite's batch mode rebuilds the table, which would drop them.
     event_chain.create_triggers(connection)
@@ -83,7 +88,11 @@ def upgrade():
 def downgrade():
     event_chain.drop_triggers(op.get_bind())
 
+    with op.batch_alter_table("authorisations", schema=None) as batch_op:
+        batch_op.drop_index("ix_authorisations_opens")
+
     with op.batch_alter_table("downloads", schema=None) as batch_op:
+        batch_op.drop_index("ix_downloads_at")
         batch_op.drop_index("ix_downloads_resource_file")
         batch_op.create_index("ix_downloads_resource_file", ["resource_file_id"], unique=False)
         batch_op.drop_index("ix_downloads_release_centre")
