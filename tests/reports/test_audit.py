@@ -312,8 +312,8 @@ def test_every_centre_with_its_window_downloads_and_totals(client, admin, made):
     page = text_of(response)
     assert "<h1>Audit report: June papers</h1>" in page
     assert "4 of 7 centres have downloaded." in page
-    assert "Not downloaded: 2:" in page
-    assert "1 with the window open</a>, " in page and "1 with the window closed</a>." in page
+    assert "Not downloaded: 2 (" in page
+    assert "1 with the window open</a>, " in page and "1 with the window closed</a>)." in page
     assert "1 not yet open</a>, " in page and "4 open</a>, " in page and "2 closed</a>" in page
     assert "Downloaded a replaced version: " in page and "2 centres</a>." in page
     assert "7 centres." in page
@@ -589,3 +589,39 @@ def test_an_export_of_nothing_has_its_header_only(client, admin, made):
     response = export(client, made, "xlsx", country="GB", window="closed")
     rows, _ = xlsx_rows(response)
     assert len(rows) == 1 and rows[0][0] == "Centre Number"
+
+
+def test_a_deleted_centre_keeps_its_row_marked(client, admin, made, db):
+    made.centres["GB002"].deleted_at = at(1, 7)
+    db.session.commit()
+    page = text_of(client.get(made.url, query_string={"country": "GB"}))
+    assert ">GB002</a> <mark>Deleted</mark>" in page
+    rows, _ = xlsx_rows(export(client, made, "xlsx", country="GB"))
+    deleted = {row[0]: row[-1] for row in rows[1:]}
+    assert deleted == {"GB001": None, "GB002": "Yes", "GB003": None}
+
+
+def test_an_export_reads_its_rows_in_one_statement_however_many(
+    client, admin, made, db, make_centre, count_queries
+):
+    def statements():
+        with count_queries() as seen:
+            export(client, made, "csv")
+        return [s for s in seen if "authorisations" in s and "downloads" in s]
+
+    assert len(statements()) == 1
+    more = [make_centre(number=f"KE{n:03d}", country="KE") for n in range(5)]
+    for centre in more:
+        db.session.add(
+            Authorisation(
+                release_id=made.release.id,
+                centre_id=centre.id,
+                resource_id=made.paper1.id,
+                opens_at=at(1, 1),
+                closes_at=at(3),
+            )
+        )
+    db.session.commit()
+    assert len(statements()) == 1
+    rows = list(csv.reader(io.StringIO(export(client, made, "csv").get_data().decode("utf-8-sig"))))
+    assert len(rows) == 1 + 7 + 5

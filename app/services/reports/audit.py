@@ -410,7 +410,7 @@ def _replaced_centres(release_id: int):
 
 
 def _conditions(
-    filters: ReleaseFilters, now: datetime, *, centre_id, country, zone, opens, closes, sent
+    filters: ReleaseFilters, now: datetime, *, country, zone, opens, closes, sent
 ) -> list:
     """The filters as SQL conditions on these columns (of whichever query applies them)."""
     conditions = []
@@ -453,14 +453,13 @@ def release_totals(release: Release, filters: ReleaseFilters, now: datetime) -> 
             ids.c.id.in_(_replaced_centres(release.id)).label("replaced"),
         )
         .join_from(ids, Centre, Centre.id == ids.c.id)
-        .cte("each")
+        .cte("per_centre")
         .prefix_with("MATERIALIZED")
     )
     replaced = each.c.replaced
     matching = _conditions(
         filters,
         now,
-        centre_id=each.c.id,
         country=each.c.country,
         zone=each.c.zone,
         opens=each.c.opens,
@@ -500,7 +499,6 @@ def _rows_query(release: Release, filters: ReleaseFilters, now: datetime):
     conditions = _conditions(
         filters,
         now,
-        centre_id=Centre.id,
         country=Centre.country,
         zone=Centre.zone,
         opens=keep.first_opens(),
