@@ -22,7 +22,7 @@ from app.services.reports.audit import (
 from app.services.timetable.instants import wall_time
 from app.services.transactions import begin_write
 from app.web.access import allow
-from app.web.exports import export_download
+from app.web.exports import EXPORT_FORMATS, export_download
 from app.web.formatting import local_time
 from app.web.htmx import render_page_or_fragment
 from app.web.paging import page_number
@@ -115,12 +115,15 @@ def audit_release(release_id: int):
     )
 
 
-@bp.route("/audit/releases/<int:release_id>/export.<any(xlsx, csv):file_format>")
+@bp.route("/audit/releases/<int:release_id>/export")
 @allow("admin")
-def audit_release_export(release_id: int, file_format: str):
-    """The whole filtered report as .xlsx or CSV (not only the page shown), read in
-    batches and written to a temporary file as it comes; the export is an Event."""
+def audit_release_export(release_id: int):
+    """The whole filtered report as .xlsx or CSV (`?format=`), not only the page shown,
+    read in batches and written to a temporary file as it comes; the export is an Event."""
     release = _release_or_404(release_id)
+    file_format = request.args.get("format", "")
+    if file_format not in EXPORT_FORMATS:
+        abort(404)
     filters = _filters(request.args)
     names = countries()
     counted = [0]
