@@ -2,8 +2,6 @@
 
 import re
 
-from flask import Blueprint
-
 from app.web.access import allow
 from app.web.menu import MENU
 
@@ -49,6 +47,8 @@ def test_only_built_sections_and_pages_show(client, login_as):
                 "Release Resources",
                 "Manage Releases",
                 "Windows to Decide",
+                "Reports",
+                "Audit Reports",
                 "Key Times",
                 "Key Times",
                 "Timetable",
@@ -72,9 +72,8 @@ def test_no_menu_when_signed_out(client):
 
 def test_a_section_appears_for_its_roles_once_a_page_exists(make_app, make_user):
     app = make_app()
-    reports = Blueprint("reports", __name__)
-    reports.add_url_rule("/reports/events", "events", allow("admin")(lambda: "events"))
-    app.register_blueprint(reports)
+    if "reports.events" not in app.view_functions:  # until the Event Logs page is built
+        app.add_url_rule("/reports/events", "reports.events", allow("admin")(lambda: "events"))
     client = app.test_client()
 
     for role, expected in (
@@ -95,6 +94,7 @@ def test_a_section_appears_for_its_roles_once_a_page_exists(make_app, make_user)
                 "Manage Releases",
                 "Windows to Decide",
                 "Reports",
+                "Audit Reports",
                 "Event Logs",
                 "Key Times",
                 "Key Times",
