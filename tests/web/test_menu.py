@@ -51,6 +51,7 @@ def test_only_built_sections_and_pages_show(client, login_as):
                 "Manage Releases",
                 "Windows to Decide",
                 "Reports",
+                "Audit Reports",
                 "Event Logs",
                 "Key Times",
                 "Key Times",

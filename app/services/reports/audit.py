@@ -1,0 +1,591 @@
+"""Audit Reports: the releases, and by release who has and who has not downloaded.
+
+What the words mean (the by-release page says the same to the admin):
+
+- A centre's **window** in a release runs from its first opening to its last closing
+  over the resources it is authorised for there. It is *not yet open* before the first
+  opening, *closed* from the last closing, *open* in between, at the time now
+  (manage.CENTRE_STATUSES, as on the release's page).
+- **Downloaded**: at least one file was sent to one of the centre's users under this
+  release (a Download with status "sent": the file, or the part a Range asked for).
+  A "not-modified" answer (304: the browser's copy was already current, nothing was
+  sent) and refused attempts do not count, as on Manage Releases.
+- **Not downloaded**: the window is open or closed, and nothing was sent under the
+  release. A centre whose window has not opened yet is neither.
+- **Downloaded a replaced version**: for at least one resource of the release, the
+  latest file sent to the centre under the release is a version that has since been
+  replaced (its number is below the resource's current version): the centre has not
+  downloaded the current version since.
+
+The rows are the centres the release authorises now (centres removed from it are
+listed on the release's page). Soft-deleted centres keep their rows.
+
+Queries. Every figure of a centre is a correlated subquery that probes an index
+starting (release_id, centre_id, ...), so no statement groups the release's 300,000
+authorisations or its downloads in memory, and none runs per row:
+
+- the totals: one statement over the release's centres, grouped by country (which
+  gives the country filter its choices), with how many match the filters;
+- a page: one statement; its centres are found by walking the centres in number
+  order (the unique index on centres.number), kept by the filters' probes, and only
+  that page's rows have their columns worked out;
+- an export: one statement, read in batches (yield_per).
+
+Indexes: authorisations' unique (release_id, centre_id, resource_id) finds a
+centre's authorisations; (release_id, centre_id, opens_at) and (release_id,
+centre_id, closes_at), when present, make its first opening and last closing one
+seek each. downloads (release_id, centre_id, status, at) makes "anything sent?",
+the first download and the count one seek or range each; with (release_id,
+centre_id, at) each reads the centre's downloads under the release. The replaced
+versions are found from the old files (downloads' index on resource_file_id).
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+
+from app.extensions import db
+from app.models import (
+    Authorisation,
+    Centre,
+    Download,
+    Release,
+    ReleaseResource,
+    Resource,
+    ResourceFile,
+)
+from app.services.paging import Paging
+from app.services.releases.manage import CENTRE_STATUSES, ReleaseSummary, summaries
+
+PAGE_SIZE = 50
+RELEASES_PAGE_SIZE = 20
+EXPORT_BATCH = 1_000
+ZONES = tuple(range(1, 7))
+WINDOW_STATUSES = CENTRE_STATUSES  # not-yet, open, closed
+DOWNLOADED_CHOICES = {"yes": "Downloaded", "no": "Not downloaded"}
+SENT = "sent"
+# EXISTS (SELECT 1 ...), not SQLAlchemy's SELECT *: SQLite then answers it from an
+# index alone, without reading the row.
+ONE = literal_column("1")
+
+
+# ---------------------------------------------------------------------------
+# The releases (the landing page)
+
+
+@dataclass(frozen=True)
+class ReleaseLine:
+    summary: ReleaseSummary  # status, centres, windows (manage.summaries)
+    downloaded: int  # centres with a file sent under it
+
+    @property
+    def release(self) -> Release:
+        return self.summary.release
+
+
+@dataclass
+class ReleaseList(Paging):
+    lines: list[ReleaseLine]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def by_series(self) -> list[tuple[str, list[ReleaseLine]]]:
+        grouped: dict[str, list[ReleaseLine]] = {}
+        for line in self.lines:
+            grouped.setdefault(line.release.series, []).append(line)
+        return list(grouped.items())
+
+
+def release_list(page: int, now: datetime, size: int | None = None) -> ReleaseList:
+    """The releases newest first (newest series first, then newest saved), a page of
+    them, each with its status and how many of its centres have downloaded."""
+    size = size or RELEASES_PAGE_SIZE
+    total = db.session.scalar(select(func.count(Release.id))) or 0
+    number = min(page, max(1, -(-total // size)))
+    releases = list(
+        db.session.scalars(
+            select(Release)
+            .order_by(Release.series.desc(), Release.created_at.desc(), Release.id.desc())
+            .limit(size)
+            .offset((number - 1) * size)
+        )
+    )
+    downloaded = downloaded_centres([r.id for r in releases])
+    lines = [ReleaseLine(s, downloaded.get(s.release.id, 0)) for s in summaries(releases, now)]
+    return ReleaseList(lines, total, number, size)
+
+
+def downloaded_centres(release_ids: list[int]) -> dict[int, int]:
+    """Release id → how many of the centres it authorises had a file sent under it."""
+    if not release_ids:
+        return {}
+    pairs = (
+        select(Download.release_id, Download.centre_id)
+        .where(Download.release_id.in_(release_ids), Download.status == SENT)
+        .group_by(Download.release_id, Download.centre_id)
+        .subquery()
+    )
+    still_in = exists(
+        select(ONE).where(
+            Authorisation.release_id == pairs.c.release_id,
+            Authorisation.centre_id == pairs.c.centre_id,
+        )
+    )
+    return dict(
+        db.session.execute(
+            select(pairs.c.release_id, func.count()).where(still_in).group_by(pairs.c.release_id)
+        ).all()
+    )
+
+
+# ---------------------------------------------------------------------------
+# By release
+
+
+@dataclass(frozen=True)
+class ReleaseFilters:
+    country: str = ""  # ISO code, or ""
+    zone: int | None = None  # 1-6
+    downloaded: str = ""  # a key of DOWNLOADED_CHOICES, or ""
+    window: str = ""  # a key of WINDOW_STATUSES, or ""
+    replaced: bool = False  # only centres that downloaded a replaced version
+
+    @property
+    def any(self) -> bool:
+        return bool(self.country or self.zone or self.downloaded or self.window or self.replaced)
+
+    def args(self) -> dict[str, str]:
+        """The filters set, as query-string values (for links, and the export's Event)."""
+        values = {
+            "country": self.country,
+            "zone": str(self.zone) if self.zone else "",
+            "downloaded": self.downloaded,
+            "window": self.window,
+            "replaced": "yes" if self.replaced else "",
+        }
+        return {name: value for name, value in values.items() if value}
+
+
+@dataclass(frozen=True)
+class CountryTotals:
+    country: str
+    centres: int  # in the release
+    downloaded: int  # with a file sent under it
+    not_yet: int  # window not yet open
+    closed: int  # window closed
+    missed_open: int  # not downloaded: window open, nothing sent
+    missed_closed: int  # not downloaded: window closed, nothing sent
+    replaced: int  # downloaded a replaced version, not the current one since
+    matching: int  # of `centres`, how many the filters keep
+    first_opens: datetime | None  # the first centre's first opening
+    last_closes: datetime | None  # the last centre's last closing
+
+
+@dataclass(frozen=True)
+class ReleaseTotals:
+    by_country: list[CountryTotals]
+
+    def _sum(self, name: str) -> int:
+        return sum(getattr(row, name) for row in self.by_country)
+
+    @property
+    def centres(self) -> int:
+        return self._sum("centres")
+
+    @property
+    def downloaded(self) -> int:
+        return self._sum("downloaded")
+
+    @property
+    def not_yet(self) -> int:
+        return self._sum("not_yet")
+
+    @property
+    def closed(self) -> int:
+        return self._sum("closed")
+
+    @property
+    def open(self) -> int:
+        return self.centres - self.not_yet - self.closed
+
+    @property
+    def missed_open(self) -> int:
+        return self._sum("missed_open")
+
+    @property
+    def missed_closed(self) -> int:
+        return self._sum("missed_closed")
+
+    @property
+    def not_downloaded(self) -> int:
+        return self.missed_open + self.missed_closed
+
+    @property
+    def replaced(self) -> int:
+        return self._sum("replaced")
+
+    @property
+    def matching(self) -> int:
+        return self._sum("matching")
+
+    @property
+    def countries(self) -> list[str]:
+        return [row.country for row in self.by_country]
+
+    @property
+    def first_opens(self) -> datetime | None:
+        return min((r.first_opens for r in self.by_country), default=None)
+
+    @property
+    def last_closes(self) -> datetime | None:
+        return max((r.last_closes for r in self.by_country), default=None)
+
+
+@dataclass(frozen=True)
+class CentreAudit:
+    """One centre's row of the by-release report."""
+
+    centre_id: int
+    number: str
+    name: str
+    country: str
+    zone: int
+    timezone: str
+    deleted: bool
+    opens_at: datetime  # its first opening in the release
+    closes_at: datetime  # its last closing
+    resources: int  # authorised to it under the release
+    downloads: int  # files sent under the release
+    first_download_at: datetime | None
+    first_download_by: str | None  # the user's email, kept if the account was deleted
+    replaced: bool  # see the module's docstring
+    window: str  # a key of WINDOW_STATUSES
+
+    @property
+    def downloaded(self) -> bool:
+        return self.downloads > 0
+
+    @property
+    def not_downloaded(self) -> bool:
+        return not self.downloaded and self.window != "not-yet"
+
+
+@dataclass
+class ReleaseReport(Paging):
+    rows: list[CentreAudit]
+    totals: ReleaseTotals
+    number: int
+    size: int
+    filters: ReleaseFilters = field(default_factory=ReleaseFilters)
+
+    @property
+    def total(self) -> int:  # what the pages count: the centres that match
+        return self.totals.matching
+
+
+AUTHORISATIONS, DOWNLOADS = Authorisation.__table__, Download.__table__
+FILES, RESOURCES = ResourceFile.__table__, Resource.__table__
+
+
+class _PerCentre:
+    """A centre's figures in a release, as correlated subqueries on `centre_id` (a
+    column of the enclosing query, which never reads these tables itself). Core
+    tables, not ORM aliases: building the statements with aliases cost as much as
+    running them on a small release."""
+
+    def __init__(self, release_id: int, centre_id):
+        self.release_id = release_id
+        self.centre_id = centre_id
+
+    def _authorisations(self):
+        a = AUTHORISATIONS
+        return a, (a.c.release_id == self.release_id, a.c.centre_id == self.centre_id)
+
+    def _sent(self):
+        d = DOWNLOADS
+        # status before `at`: downloads (release_id, centre_id, status, at) answers it
+        # from the index alone.
+        return d, (
+            d.c.release_id == self.release_id,
+            d.c.centre_id == self.centre_id,
+            d.c.status == SENT,
+        )
+
+    def first_opens(self):
+        a, where = self._authorisations()
+        return select(func.min(a.c.opens_at)).where(*where).scalar_subquery()
+
+    def last_closes(self):
+        a, where = self._authorisations()
+        return select(func.max(a.c.closes_at)).where(*where).scalar_subquery()
+
+    def resources(self):
+        a, where = self._authorisations()
+        return select(func.count()).select_from(a).where(*where).scalar_subquery()
+
+    def in_release(self):
+        a, where = self._authorisations()
+        return exists(select(ONE).select_from(a).where(*where))
+
+    def sent(self):
+        d, where = self._sent()
+        return exists(select(ONE).select_from(d).where(*where))
+
+    def downloads(self):
+        d, where = self._sent()
+        return select(func.count()).select_from(d).where(*where).scalar_subquery()
+
+    def first_download(self, column: str):
+        d, where = self._sent()
+        return select(d.c[column]).where(*where).order_by(d.c.at, d.c.id).limit(1).scalar_subquery()
+
+    def replaced(self):
+        """Some resource's latest file sent to the centre is an old version (see the
+        module's docstring): one was sent, and no current one at or after it."""
+        d, where = self._sent()
+        f, r = FILES, RESOURCES
+        # The same rule as _replaced_centres, for one centre: an old version sent, and
+        # no current one sent at or after it. Cheap for a page's rows.
+        now_d, now_f = DOWNLOADS.alias(), FILES.alias()
+        newer = exists(
+            select(ONE)
+            .select_from(now_d)
+            .join(now_f, now_f.c.id == now_d.c.resource_file_id)
+            .where(
+                now_d.c.release_id == self.release_id,
+                now_d.c.centre_id == d.c.centre_id,
+                now_d.c.status == SENT,
+                now_d.c.at >= d.c.at,
+                now_f.c.resource_id == r.c.id,
+                now_f.c.number == r.c.current_version,
+            )
+        )
+        return exists(
+            select(ONE)
+            .select_from(d)
+            .join(f, f.c.id == d.c.resource_file_id)
+            .join(r, r.c.id == f.c.resource_id)
+            .where(*where, f.c.number < r.c.current_version, ~newer)
+        )
+
+
+def _replaced_centres(release_id: int):
+    """The ids of the centres that downloaded a replaced version and not the current
+    one since: for some resource of the release, the latest old version sent to the
+    centre is later than the latest current version sent (or none was). Driven from
+    the files of the release's replaced resources (few: replacing a file is rare)
+    through downloads' index on resource_file_id; nothing to read when none was."""
+    d, f, r = DOWNLOADS, FILES, RESOURCES
+    latest = (
+        select(
+            d.c.centre_id.label("centre_id"),
+            func.max(case((f.c.number < r.c.current_version, d.c.at))).label("old"),
+            func.max(case((f.c.number == r.c.current_version, d.c.at))).label("current"),
+        )
+        .select_from(r)
+        .join(f, f.c.resource_id == r.c.id)
+        .join(d, d.c.resource_file_id == f.c.id)
+        .where(
+            r.c.id.in_(
+                select(ReleaseResource.resource_id).where(ReleaseResource.release_id == release_id)
+            ),
+            r.c.current_version > 1,
+            # "+ 0": not a term an index can serve, so that SQLite reads this from the
+            # replaced files' downloads, not from every download under the release.
+            d.c.release_id + 0 == release_id,
+            d.c.status == SENT,
+        )
+        .group_by(r.c.id, d.c.centre_id)
+        .subquery("latest")
+    )
+    return select(latest.c.centre_id).where(
+        latest.c.old.is_not(None),
+        or_(latest.c.current.is_(None), latest.c.current < latest.c.old),
+    )
+
+
+def _conditions(
+    filters: ReleaseFilters, now: datetime, *, country, zone, opens, closes, sent
+) -> list:
+    """The filters as SQL conditions on these columns (of whichever query applies them)."""
+    conditions = []
+    if filters.country:
+        conditions.append(country == filters.country)
+    if filters.zone:
+        conditions.append(zone == filters.zone)
+    if filters.window == "not-yet":
+        conditions.append(opens > now)
+    elif filters.window == "open":
+        conditions.extend((opens <= now, closes > now))
+    elif filters.window == "closed":
+        conditions.append(closes <= now)
+    if filters.downloaded == "yes":
+        conditions.append(sent)
+    elif filters.downloaded == "no":
+        conditions.extend((~sent, opens <= now))
+    return conditions
+
+
+def release_totals(release: Release, filters: ReleaseFilters, now: datetime) -> ReleaseTotals:
+    """The release's centres counted by country: downloaded, windows, not downloaded,
+    replaced versions, and how many the filters keep. One statement."""
+    ids = (
+        select(Authorisation.centre_id.label("id"))
+        .where(Authorisation.release_id == release.id)
+        .group_by(Authorisation.centre_id)
+        .subquery("ids")
+    )
+    per = _PerCentre(release.id, ids.c.id)
+    # Materialised: each centre's probes run once, however many sums read them.
+    each = (
+        select(
+            ids.c.id,
+            Centre.country,
+            Centre.zone,
+            per.first_opens().label("opens"),
+            per.last_closes().label("closes"),
+            per.sent().label("sent"),
+            ids.c.id.in_(_replaced_centres(release.id)).label("replaced"),
+        )
+        .join_from(ids, Centre, Centre.id == ids.c.id)
+        .cte("per_centre")
+        .prefix_with("MATERIALIZED")
+    )
+    replaced = each.c.replaced
+    matching = _conditions(
+        filters,
+        now,
+        country=each.c.country,
+        zone=each.c.zone,
+        opens=each.c.opens,
+        closes=each.c.closes,
+        sent=each.c.sent,
+    )
+    if filters.replaced:
+        matching.append(replaced)
+
+    def counted(*conditions):
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+    rows = db.session.execute(
+        select(
+            each.c.country,
+            func.count(),
+            counted(each.c.sent),
+            counted(each.c.opens > now),
+            counted(each.c.closes <= now),
+            counted(~each.c.sent, each.c.opens <= now, each.c.closes > now),
+            counted(~each.c.sent, each.c.closes <= now),
+            counted(replaced),
+            counted(*matching) if matching else func.count(),
+            func.min(each.c.opens),
+            func.max(each.c.closes),
+        )
+        .group_by(each.c.country)
+        .order_by(each.c.country)
+    ).all()
+    return ReleaseTotals([CountryTotals(*row) for row in rows])
+
+
+def _rows_query(release: Release, filters: ReleaseFilters, now: datetime):
+    """The report's rows (by Centre Number) as one statement: the centres the filters
+    keep, with their columns. `page` limits it (see release_report)."""
+    keep = _PerCentre(release.id, Centre.id)
+    conditions = _conditions(
+        filters,
+        now,
+        country=Centre.country,
+        zone=Centre.zone,
+        opens=keep.first_opens(),
+        closes=keep.last_closes(),
+        sent=keep.sent(),
+    )
+    if filters.replaced:
+        conditions.append(Centre.id.in_(_replaced_centres(release.id)))
+    return (
+        select(Centre.id.label("id"), Centre.number.label("number"))
+        .where(keep.in_release(), *conditions)
+        .order_by(Centre.number)
+    )
+
+
+def _columns(release_id: int, kept, *, every: bool = False) -> tuple:
+    """The columns of the centres of the subquery `kept` (id, number). `every`: it
+    keeps every row of an export, so the replaced versions are found once for the
+    release rather than probed centre by centre."""
+    per = _PerCentre(release_id, kept.c.id)
+    replaced = kept.c.id.in_(_replaced_centres(release_id)) if every else per.replaced()
+    return (
+        kept.c.id,
+        Centre.number,
+        Centre.name,
+        Centre.country,
+        Centre.zone,
+        Centre.timezone,
+        Centre.deleted_at,
+        per.first_opens(),
+        per.last_closes(),
+        per.resources(),
+        per.downloads(),
+        per.first_download("at"),
+        per.first_download("user_email"),
+        replaced,
+    )
+
+
+def _audit_row(row, now: datetime) -> CentreAudit:
+    (cid, number, name, country, zone, tz, deleted_at, opens, closes, resources) = row[:10]
+    downloads, first_at, first_by, replaced = row[10:]
+    window = "not-yet" if now < opens else "closed" if closes <= now else "open"
+    return CentreAudit(
+        cid,
+        number,
+        name,
+        country,
+        zone,
+        tz,
+        deleted_at is not None,
+        opens,
+        closes,
+        resources,
+        downloads,
+        first_at,
+        first_by,
+        bool(replaced),
+        window,
+    )
+
+
+def release_report(
+    release: Release, filters: ReleaseFilters, page: int, now: datetime, size: int | None = None
+) -> ReleaseReport:
+    """A page of the by-release report, and its totals: two statements."""
+    size = size or PAGE_SIZE
+    totals = release_totals(release, filters, now)
+    number = min(page, max(1, -(-totals.matching // size)))
+    kept = (
+        _rows_query(release, filters, now).limit(size).offset((number - 1) * size).subquery("kept")
+    )
+    rows = db.session.execute(
+        select(*_columns(release.id, kept))
+        .join_from(kept, Centre, Centre.id == kept.c.id)
+        .order_by(kept.c.number)
+    )
+    return ReleaseReport([_audit_row(row, now) for row in rows], totals, number, size, filters)
+
+
+def export_rows(release: Release, filters: ReleaseFilters, now: datetime) -> Iterator[CentreAudit]:
+    """Every row the filters keep, by Centre Number: one statement, read in batches."""
+    kept = _rows_query(release, filters, now).subquery("kept")
+    query = (
+        select(*_columns(release.id, kept, every=True))
+        .join_from(kept, Centre, Centre.id == kept.c.id)
+        .order_by(kept.c.number)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    for row in db.session.execute(query):
+        yield _audit_row(row, now)
