@@ -41,6 +41,7 @@ from app.models import Centre, User
 from app.services import clock as app_clock
 from app.services.accounts import passwords
 from app.services.event_chain import append_only_off
+from app.services.releases import figures
 
 PASSWORD = "correct horse battery staple"
 
@@ -117,12 +118,17 @@ def db(app, resource_dir):
     with app.app_context():
         limiter.reset()
         yield _db
+        # Derived data kept by the services must equal what it is derived from,
+        # whatever the test did (and committed).
+        _db.session.rollback()
+        kept_wrong = figures.differences()
         _db.session.remove()
         with _db.engine.begin() as connection, append_only_off(connection):
             for table in reversed(_db.metadata.sorted_tables):
                 connection.execute(table.delete())
     for path in resource_dir.iterdir():
         shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert not kept_wrong, "release_centre_figures not kept:\n" + "\n".join(kept_wrong)
 
 
 @pytest.fixture

@@ -4,7 +4,13 @@ from app.models.centre import Centre
 from app.models.email import EmailTemplate, OutboxMessage
 from app.models.event import Event
 from app.models.import_run import ImportRun
-from app.models.release import Authorisation, Release, ReleaseCentre, ReleaseResource
+from app.models.release import (
+    Authorisation,
+    CentreFigures,
+    Release,
+    ReleaseCentre,
+    ReleaseResource,
+)
 from app.models.resource import Download, Resource, ResourceFile
 from app.models.server_error import ServerError
 from app.models.site import HelpDocument, SiteText
@@ -20,6 +26,7 @@ from app.models.user import ROLES, User
 
 __all__ = [
     "Authorisation",
+    "CentreFigures",
     "ROLES",
     "Centre",
     "Download",

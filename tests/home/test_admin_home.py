@@ -17,6 +17,7 @@ from app.models import (
     Resource,
     ResourceFile,
 )
+from app.services.releases import figures
 from app.web.access import allow
 
 
@@ -85,6 +86,7 @@ def windows(db, resource):
                         closes_at=opens + timedelta(days=2),
                     )
                 )
+        figures.refresh(release.id)  # as the release services do
         db.session.commit()
         return release
 

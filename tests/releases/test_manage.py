@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Download, Event, Release, ResourceFile
+from app.services.releases import figures
 from app.services.releases.access import may_download
 from app.services.releases.planning import plan_release, save_release
 from app.services.releases.windows import WindowRule
@@ -49,6 +50,8 @@ def download(db, paper, centre, release_id, status="sent"):
             resource_file_id=file.id, centre_id=centre.id, release_id=release_id, status=status
         )
     )
+    if release_id is not None:
+        figures.refresh(release_id, [centre.id])  # as recording a download does
     db.session.commit()
 
 

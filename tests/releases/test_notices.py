@@ -15,7 +15,7 @@ from app.services.accounts.activation import activate_account
 from app.services.accounts.users import delete_centre_user
 from app.services.centres.operations import restore_centre, soft_delete_centre
 from app.services.email import outbox
-from app.services.releases import notices
+from app.services.releases import figures, notices
 from app.services.releases.planning import plan_release, save_release
 from app.services.releases.windows import WindowRule
 from tests.releases.conftest import SERIES
@@ -228,6 +228,7 @@ def test_moved_windows_rewrite_the_notice_and_its_due_time(db, clock, paper, cen
         .where(Authorisation.centre_id == london)
         .values(opens_at=later, closes_at=datetime(2026, 6, 6, 9, 30, tzinfo=UTC))
     )
+    figures.refresh(release.id, [london])  # as the services that move windows do
     notices.windows_moved(release.id, [london])
     db.session.commit()
     found = by_address(db)
@@ -241,6 +242,7 @@ def test_moved_windows_rewrite_the_notice_and_its_due_time(db, clock, paper, cen
     # A centre left without authorisations in the release: its notices are withdrawn.
     chicago = centres["chicago"].id
     db.session.execute(Authorisation.__table__.delete().where(Authorisation.centre_id == chicago))
+    figures.refresh(release.id, [chicago])
     notices.windows_moved(release.id, [chicago])
     db.session.commit()
     assert by_address(db)["exams@chicago.example"].status == "withdrawn"

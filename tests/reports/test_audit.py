@@ -22,6 +22,7 @@ from app.models import (
     Resource,
     ResourceFile,
 )
+from app.services.releases import figures
 from app.services.reports import audit as reports
 from app.web.access import allow
 
@@ -74,6 +75,14 @@ def _file(db, resource: Resource, number: int) -> ResourceFile:
     db.session.add(file)
     db.session.flush()
     return file
+
+
+def keep_figures(db, *releases) -> None:
+    """What the release services do after changing authorisations or downloads: the
+    rows here are made by hand."""
+    for release in releases:
+        figures.refresh(release.id)
+    db.session.commit()
 
 
 @pytest.fixture
@@ -173,7 +182,7 @@ def made(db, make_centre, make_user, clock) -> Made:
     download("IN001", p2v1, at(1, 6, 5), status="not-modified")
     download("IN001", p2v1, at(1, 6, 1), release_id=other.id)
     download("ZA001", p2v1, at(1, 6), release_id=other.id)
-    db.session.commit()
+    keep_figures(db, release, other)
     return Made(release, other, centres, users, paper1, paper2)
 
 
@@ -496,11 +505,11 @@ def test_one_statement_for_the_page_and_one_for_the_totals_however_many_rows(
                 release_id=made.release.id,
             )
         )
-    db.session.commit()
+    keep_figures(db, made.release)
     with count_queries() as many:
         assert len(listed(client.get(made.url, query_string={"downloaded": "yes"}))) == 16
     assert len(many) == len(few)
-    audit_statements = [s for s in many if "authorisations" in s and "downloads" in s]
+    audit_statements = [s for s in many if "release_centre_figures" in s]
     assert len(audit_statements) == 2  # the totals, and the page
 
 
@@ -609,7 +618,7 @@ def test_an_export_reads_its_rows_in_one_statement_however_many(
     def statements():
         with count_queries() as seen:
             export(client, made, "csv")
-        return [s for s in seen if "authorisations" in s and "downloads" in s]
+        return [s for s in seen if "release_centre_figures" in s]
 
     assert len(statements()) == 1
     more = [make_centre(number=f"KE{n:03d}", country="KE") for n in range(5)]
@@ -623,7 +632,7 @@ def test_an_export_reads_its_rows_in_one_statement_however_many(
                 closes_at=at(3),
             )
         )
-    db.session.commit()
+    keep_figures(db, made.release)
     assert len(statements()) == 1
     rows = list(csv.reader(io.StringIO(export(client, made, "csv").get_data().decode("utf-8-sig"))))
     assert len(rows) == 1 + 7 + 5

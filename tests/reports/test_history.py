@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from app.models import Download, Event, Resource, ResourceFile
+from app.services.releases import figures
 from app.services.releases.planning import plan_release, save_release
 from app.services.releases.windows import WindowRule
 from tests.releases.conftest import SERIES, centres, paper  # noqa: F401  (fixtures used below)
@@ -80,6 +81,8 @@ def add_download(db, file, centre, at, user=None, **values) -> Download:
         **values,
     )
     db.session.add(download)
+    if download.release_id is not None and download.centre_id is not None:
+        figures.refresh(download.release_id, [download.centre_id])  # as recording one does
     db.session.commit()
     return download
 
@@ -338,6 +341,7 @@ def many_downloads(db, world, count: int, centre=None) -> None:
             for n in range(count)
         ],
     )
+    figures.refresh(world.release_id, [centre.id])  # as recording downloads does
     db.session.commit()
 
 

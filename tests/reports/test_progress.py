@@ -10,6 +10,7 @@ from defusedxml import ElementTree
 from sqlalchemy import delete, insert, select
 
 from app.models import Authorisation, Centre, Download, Release, ResourceFile
+from app.services.releases import figures
 from app.services.releases.planning import plan_release, save_release
 from app.services.releases.windows import WindowRule
 from app.services.reports.progress import MAX_STEPS, release_progress
@@ -70,6 +71,7 @@ def downloads(db, release, paper, centres):  # noqa: F811
                 status=status,
             )
         )
+    figures.refresh(release.id)  # as recording a download does
     db.session.commit()
     return file
 
@@ -237,6 +239,7 @@ def test_the_chart_is_two_grouped_queries_and_merges_steps_past_its_cap(
             for n, centre_id in enumerate(ids)
         ],
     )
+    figures.refresh(release.id, ids)  # as the release services do
     db.session.commit()
     stored = db.session.get(Release, release.id)
     with count_queries() as statements:
@@ -262,6 +265,7 @@ def test_a_centre_removed_from_the_release_is_not_counted(
 ):
     london = db.session.scalar(select(Centre.id).where(Centre.number == "GB001"))
     db.session.execute(delete(Authorisation).where(Authorisation.centre_id == london))
+    figures.refresh(release.id, [london])  # as Remove centre does
     db.session.commit()
     clock.set(at(1, 12))
     assert table_rows(page_of(client, release)) == [

@@ -1,6 +1,5 @@
 """Password rules: length, no composition rules, and a password must be hard to guess."""
 
-
 import pytest
 
 from app.services.accounts.password_policy import (

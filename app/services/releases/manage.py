@@ -23,7 +23,7 @@ from app.models import (
 from app.services.audit import record_event, refuse_stale_edit
 from app.services.errors import DomainError
 from app.services.paging import Paging
-from app.services.releases import notices
+from app.services.releases import figures, notices
 
 PAGE_SIZE = 50
 
@@ -337,6 +337,7 @@ def remove_centre(release: Release, centre: Centre, read_version: int | None, no
     ).rowcount
     if not removed:
         raise CancelRefused(f"Centre {centre.number} is not in this release.")
+    figures.refresh(release.id, [centre.id])
     reason = f"Removed on {now:%d %b %Y %H:%M} UTC."
     listed = db.session.get(ReleaseCentre, (release.id, centre.id))
     if listed is None:

@@ -30,7 +30,7 @@ from app.models import (
 from app.services.audit import record_event
 from app.services.errors import DomainError
 from app.services.paging import Paging
-from app.services.releases import notices
+from app.services.releases import figures, notices
 from app.services.releases.windows import NoWindow, WindowRule
 from app.services.timetable.checks import KeyTimeTable, Problem, problem_or_times, series_slots
 from app.services.timetable.instants import TZ_DATABASE_VERSION
@@ -270,6 +270,8 @@ def insert_authorisations(release_id: int, targets: list[Target]) -> None:
                 for t in targets[start : start + CHUNK]
             ],
         )
+    if targets:
+        figures.refresh(release_id, {t.centre_id for t in targets})
 
 
 # Previewing a plan: what the admin sees before saving it.

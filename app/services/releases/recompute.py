@@ -27,7 +27,7 @@ from app.models import (
     Resource,
 )
 from app.services.clock import utcnow
-from app.services.releases import notices
+from app.services.releases import figures, notices
 from app.services.releases.planning import Target, insert_authorisations, window_for
 from app.services.releases.windows import WindowRule
 from app.services.timetable.checks import KeyTimeTable, series_slots
@@ -191,8 +191,17 @@ _TABLE = Authorisation.__table__
 
 def move_windows(moves: list[dict]) -> None:
     """Give each authorisation ({"id_", "new_opens", "new_closes"}) its new window, with
-    nothing left to decide about it. One executemany."""
+    nothing left to decide about it (one executemany), and its centre's figures."""
     if moves:
+        ids = [move["id_"] for move in moves]
+        centres: dict[int, set[int]] = {}
+        for start in range(0, len(ids), 5_000):
+            for release_id, centre_id in db.session.execute(
+                select(Authorisation.release_id, Authorisation.centre_id)
+                .where(Authorisation.id.in_(ids[start : start + 5_000]))
+                .distinct()
+            ):
+                centres.setdefault(release_id, set()).add(centre_id)
         db.session.execute(
             update(_TABLE)
             .where(_TABLE.c.id == bindparam("id_"))
@@ -205,6 +214,8 @@ def move_windows(moves: list[dict]) -> None:
             ),
             moves,
         )
+        for release_id, centre_ids in centres.items():
+            figures.refresh(release_id, centre_ids)
 
 
 def set_reviews(reviews: list[dict]) -> None:
@@ -326,6 +337,8 @@ def _follow_entries_of(release: Release, now: datetime, slots, table, done: Move
             done.open_changed.append(auth_id)
     for start in range(0, len(gone), 5_000):
         db.session.execute(_TABLE.delete().where(_TABLE.c.id.in_(gone[start : start + 5_000])))
+    if gone:
+        figures.refresh(release.id, {c for r, c in done.removed if r == release.id})
     set_reviews(reviews)
     # A centre given resources is told when its window opens (anew, if it had some
     # already); one that lost some or all has its notices rewritten or withdrawn.

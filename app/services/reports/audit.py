@@ -20,24 +20,13 @@ What the words mean (the by-release page says the same to the admin):
 The rows are the centres the release authorises now (centres removed from it are
 listed on the release's page). Soft-deleted centres keep their rows.
 
-Queries. Every figure of a centre is a correlated subquery that probes an index
-starting (release_id, centre_id, ...), so no statement groups the release's 300,000
-authorisations or its downloads in memory, and none runs per row:
-
-- the totals: one statement over the release's centres, grouped by country (which
-  gives the country filter its choices), with how many match the filters;
-- a page: one statement; its centres are found by walking the centres in number
-  order (the unique index on centres.number), kept by the filters' probes, and only
-  that page's rows have their columns worked out;
-- an export: one statement, read in batches (yield_per).
-
-Indexes: authorisations' unique (release_id, centre_id, resource_id) finds a
-centre's authorisations; (release_id, centre_id, opens_at) and (release_id,
-centre_id, closes_at), when present, make its first opening and last closing one
-seek each. downloads (release_id, centre_id, status, at) makes "anything sent?",
-the first download and the count one seek or range each; with (release_id,
-centre_id, at) each reads the centre's downloads under the release. The replaced
-versions are found from the old files (downloads' index on resource_file_id).
+Queries. A centre's figures in the release (first opening, last closing, resources,
+files sent, the first of them) are kept in release_centre_figures by the services
+that change them (services/releases/figures.py), one short row per centre: so the
+totals read the release's rows once (joined to centres for country and zone), a page
+reads the 50 rows it shows, and an export reads them all in batches. Only the
+"replaced version" flag is worked out here, from the replaced files' downloads
+(downloads (resource_file_id, at)): nothing to read when no file was replaced.
 """
 
 from collections.abc import Iterator
@@ -48,8 +37,8 @@ from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 
 from app.extensions import db
 from app.models import (
-    Authorisation,
     Centre,
+    CentreFigures,
     Download,
     Release,
     ReleaseResource,
@@ -123,21 +112,12 @@ def downloaded_centres(release_ids: list[int]) -> dict[int, int]:
     """Release id → how many of the centres it authorises had a file sent under it."""
     if not release_ids:
         return {}
-    pairs = (
-        select(Download.release_id, Download.centre_id)
-        .where(Download.release_id.in_(release_ids), Download.status == SENT)
-        .group_by(Download.release_id, Download.centre_id)
-        .subquery()
-    )
-    still_in = exists(
-        select(ONE).where(
-            Authorisation.release_id == pairs.c.release_id,
-            Authorisation.centre_id == pairs.c.centre_id,
-        )
-    )
+    f = FIGURES
     return dict(
         db.session.execute(
-            select(pairs.c.release_id, func.count()).where(still_in).group_by(pairs.c.release_id)
+            select(f.c.release_id, func.count())
+            .where(f.c.release_id.in_(release_ids), f.c.downloads > 0)
+            .group_by(f.c.release_id)
         ).all()
     )
 
@@ -287,90 +267,8 @@ class ReleaseReport(Paging):
         return self.totals.matching
 
 
-AUTHORISATIONS, DOWNLOADS = Authorisation.__table__, Download.__table__
-FILES, RESOURCES = ResourceFile.__table__, Resource.__table__
-
-
-class _PerCentre:
-    """A centre's figures in a release, as correlated subqueries on `centre_id` (a
-    column of the enclosing query, which never reads these tables itself). Core
-    tables, not ORM aliases: building the statements with aliases cost as much as
-    running them on a small release."""
-
-    def __init__(self, release_id: int, centre_id):
-        self.release_id = release_id
-        self.centre_id = centre_id
-
-    def _authorisations(self):
-        a = AUTHORISATIONS
-        return a, (a.c.release_id == self.release_id, a.c.centre_id == self.centre_id)
-
-    def _sent(self):
-        d = DOWNLOADS
-        # status before `at`: downloads (release_id, centre_id, status, at) answers it
-        # from the index alone.
-        return d, (
-            d.c.release_id == self.release_id,
-            d.c.centre_id == self.centre_id,
-            d.c.status == SENT,
-        )
-
-    def first_opens(self):
-        a, where = self._authorisations()
-        return select(func.min(a.c.opens_at)).where(*where).scalar_subquery()
-
-    def last_closes(self):
-        a, where = self._authorisations()
-        return select(func.max(a.c.closes_at)).where(*where).scalar_subquery()
-
-    def resources(self):
-        a, where = self._authorisations()
-        return select(func.count()).select_from(a).where(*where).scalar_subquery()
-
-    def in_release(self):
-        a, where = self._authorisations()
-        return exists(select(ONE).select_from(a).where(*where))
-
-    def sent(self):
-        d, where = self._sent()
-        return exists(select(ONE).select_from(d).where(*where))
-
-    def downloads(self):
-        d, where = self._sent()
-        return select(func.count()).select_from(d).where(*where).scalar_subquery()
-
-    def first_download(self, column: str):
-        d, where = self._sent()
-        return select(d.c[column]).where(*where).order_by(d.c.at, d.c.id).limit(1).scalar_subquery()
-
-    def replaced(self):
-        """Some resource's latest file sent to the centre is an old version (see the
-        module's docstring): one was sent, and no current one at or after it."""
-        d, where = self._sent()
-        f, r = FILES, RESOURCES
-        # The same rule as _replaced_centres, for one centre: an old version sent, and
-        # no current one sent at or after it. Cheap for a page's rows.
-        now_d, now_f = DOWNLOADS.alias(), FILES.alias()
-        newer = exists(
-            select(ONE)
-            .select_from(now_d)
-            .join(now_f, now_f.c.id == now_d.c.resource_file_id)
-            .where(
-                now_d.c.release_id == self.release_id,
-                now_d.c.centre_id == d.c.centre_id,
-                now_d.c.status == SENT,
-                now_d.c.at >= d.c.at,
-                now_f.c.resource_id == r.c.id,
-                now_f.c.number == r.c.current_version,
-            )
-        )
-        return exists(
-            select(ONE)
-            .select_from(d)
-            .join(f, f.c.id == d.c.resource_file_id)
-            .join(r, r.c.id == f.c.resource_id)
-            .where(*where, f.c.number < r.c.current_version, ~newer)
-        )
+DOWNLOADS, FILES, RESOURCES = Download.__table__, ResourceFile.__table__, Resource.__table__
+FIGURES = CentreFigures.__table__
 
 
 def _replaced_centres(release_id: int):
@@ -432,38 +330,19 @@ def _conditions(
 
 def release_totals(release: Release, filters: ReleaseFilters, now: datetime) -> ReleaseTotals:
     """The release's centres counted by country: downloaded, windows, not downloaded,
-    replaced versions, and how many the filters keep. One statement."""
-    ids = (
-        select(Authorisation.centre_id.label("id"))
-        .where(Authorisation.release_id == release.id)
-        .group_by(Authorisation.centre_id)
-        .subquery("ids")
-    )
-    per = _PerCentre(release.id, ids.c.id)
-    # Materialised: each centre's probes run once, however many sums read them.
-    each = (
-        select(
-            ids.c.id,
-            Centre.country,
-            Centre.zone,
-            per.first_opens().label("opens"),
-            per.last_closes().label("closes"),
-            per.sent().label("sent"),
-            ids.c.id.in_(_replaced_centres(release.id)).label("replaced"),
-        )
-        .join_from(ids, Centre, Centre.id == ids.c.id)
-        .cte("per_centre")
-        .prefix_with("MATERIALIZED")
-    )
-    replaced = each.c.replaced
+    replaced versions, and how many the filters keep. One statement over the
+    release's figures."""
+    f = FIGURES
+    replaced = f.c.centre_id.in_(_replaced_centres(release.id))
+    sent = f.c.downloads > 0
     matching = _conditions(
         filters,
         now,
-        country=each.c.country,
-        zone=each.c.zone,
-        opens=each.c.opens,
-        closes=each.c.closes,
-        sent=each.c.sent,
+        country=Centre.country,
+        zone=Centre.zone,
+        opens=f.c.opens_at,
+        closes=f.c.closes_at,
+        sent=sent,
     )
     if filters.replaced:
         matching.append(replaced)
@@ -473,67 +352,94 @@ def release_totals(release: Release, filters: ReleaseFilters, now: datetime) -> 
 
     rows = db.session.execute(
         select(
-            each.c.country,
+            Centre.country,
             func.count(),
-            counted(each.c.sent),
-            counted(each.c.opens > now),
-            counted(each.c.closes <= now),
-            counted(~each.c.sent, each.c.opens <= now, each.c.closes > now),
-            counted(~each.c.sent, each.c.closes <= now),
+            counted(sent),
+            counted(f.c.opens_at > now),
+            counted(f.c.closes_at <= now),
+            counted(~sent, f.c.opens_at <= now, f.c.closes_at > now),
+            counted(~sent, f.c.closes_at <= now),
             counted(replaced),
             counted(*matching) if matching else func.count(),
-            func.min(each.c.opens),
-            func.max(each.c.closes),
+            func.min(f.c.opens_at),
+            func.max(f.c.closes_at),
         )
-        .group_by(each.c.country)
-        .order_by(each.c.country)
+        .join_from(f, Centre, Centre.id == f.c.centre_id)
+        .where(f.c.release_id == release.id)
+        .group_by(Centre.country)
+        .order_by(Centre.country)
     ).all()
     return ReleaseTotals([CountryTotals(*row) for row in rows])
 
 
-def _rows_query(release: Release, filters: ReleaseFilters, now: datetime):
+def _rows_query(release: Release, filters: ReleaseFilters, now: datetime, *, every: bool):
     """The report's rows (by Centre Number) as one statement: the centres the filters
-    keep, with their columns. `page` limits it (see release_report)."""
-    keep = _PerCentre(release.id, Centre.id)
+    keep, with their columns. `every`: it keeps every row of an export, so the
+    replaced versions are found once for the release rather than centre by centre."""
+    f = FIGURES
     conditions = _conditions(
         filters,
         now,
         country=Centre.country,
         zone=Centre.zone,
-        opens=keep.first_opens(),
-        closes=keep.last_closes(),
-        sent=keep.sent(),
+        opens=f.c.opens_at,
+        closes=f.c.closes_at,
+        sent=f.c.downloads > 0,
     )
+    replaced_ids = _replaced_centres(release.id)
     if filters.replaced:
-        conditions.append(Centre.id.in_(_replaced_centres(release.id)))
+        conditions.append(f.c.centre_id.in_(replaced_ids))
+    replaced = (
+        f.c.centre_id.in_(replaced_ids) if every else _replaced_for(release.id, f.c.centre_id)
+    )
     return (
-        select(Centre.id.label("id"), Centre.number.label("number"))
-        .where(keep.in_release(), *conditions)
+        select(
+            f.c.centre_id,
+            Centre.number,
+            Centre.name,
+            Centre.country,
+            Centre.zone,
+            Centre.timezone,
+            Centre.deleted_at,
+            f.c.opens_at,
+            f.c.closes_at,
+            f.c.resources,
+            f.c.downloads,
+            f.c.first_download_at,
+            f.c.first_download_by,
+            replaced,
+        )
+        .join_from(f, Centre, Centre.id == f.c.centre_id)
+        .where(f.c.release_id == release.id, *conditions)
         .order_by(Centre.number)
     )
 
 
-def _columns(release_id: int, kept, *, every: bool = False) -> tuple:
-    """The columns of the centres of the subquery `kept` (id, number). `every`: it
-    keeps every row of an export, so the replaced versions are found once for the
-    release rather than probed centre by centre."""
-    per = _PerCentre(release_id, kept.c.id)
-    replaced = kept.c.id.in_(_replaced_centres(release_id)) if every else per.replaced()
-    return (
-        kept.c.id,
-        Centre.number,
-        Centre.name,
-        Centre.country,
-        Centre.zone,
-        Centre.timezone,
-        Centre.deleted_at,
-        per.first_opens(),
-        per.last_closes(),
-        per.resources(),
-        per.downloads(),
-        per.first_download("at"),
-        per.first_download("user_email"),
-        replaced,
+def _replaced_for(release_id: int, centre_id):
+    """Whether the centre `centre_id` (a column) downloaded a replaced version and
+    not the current one since (see the module's docstring): for a page's rows."""
+    d, f, r = DOWNLOADS, FILES, RESOURCES
+    sent = (d.c.release_id == release_id, d.c.centre_id == centre_id, d.c.status == SENT)
+    now_d, now_f = DOWNLOADS.alias(), FILES.alias()
+    newer = exists(
+        select(ONE)
+        .select_from(now_d)
+        .join(now_f, now_f.c.id == now_d.c.resource_file_id)
+        .where(
+            now_d.c.release_id == release_id,
+            now_d.c.centre_id == d.c.centre_id,
+            now_d.c.status == SENT,
+            now_d.c.at >= d.c.at,
+            now_f.c.resource_id == r.c.id,
+            now_f.c.number == r.c.current_version,
+        )
+    )
+    return exists(
+        select(ONE)
+        .select_from(d)
+        .join(f, f.c.id == d.c.resource_file_id)
+        .join(r, r.c.id == f.c.resource_id)
+        .where(*sent, f.c.number < r.c.current_version, ~newer)
     )
 
 
@@ -567,25 +473,13 @@ def release_report(
     size = size or PAGE_SIZE
     totals = release_totals(release, filters, now)
     number = min(page, max(1, -(-totals.matching // size)))
-    kept = (
-        _rows_query(release, filters, now).limit(size).offset((number - 1) * size).subquery("kept")
-    )
-    rows = db.session.execute(
-        select(*_columns(release.id, kept))
-        .join_from(kept, Centre, Centre.id == kept.c.id)
-        .order_by(kept.c.number)
-    )
+    query = _rows_query(release, filters, now, every=False)
+    rows = db.session.execute(query.limit(size).offset((number - 1) * size))
     return ReleaseReport([_audit_row(row, now) for row in rows], totals, number, size, filters)
 
 
 def export_rows(release: Release, filters: ReleaseFilters, now: datetime) -> Iterator[CentreAudit]:
     """Every row the filters keep, by Centre Number: one statement, read in batches."""
-    kept = _rows_query(release, filters, now).subquery("kept")
-    query = (
-        select(*_columns(release.id, kept, every=True))
-        .join_from(kept, Centre, Centre.id == kept.c.id)
-        .order_by(kept.c.number)
-        .execution_options(yield_per=EXPORT_BATCH)
-    )
-    for row in db.session.execute(query):
+    query = _rows_query(release, filters, now, every=True)
+    for row in db.session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         yield _audit_row(row, now)

@@ -13,6 +13,7 @@ from app.services.audit import record_event, refuse_stale_edit
 from app.services.clock import utcnow
 from app.services.errors import DomainError
 from app.services.paging import Paging
+from app.services.releases import figures
 from app.services.resources import filetypes, naming
 from app.services.resources.storage import Incoming, Storage
 from app.services.resources.uploads import clean_metadata, identical_message, kept_files
@@ -237,6 +238,7 @@ def record_download(
     """Add the Download record of one download (or refused attempt) of a file; a
     centre user's names the release it was (or would have been) downloaded under."""
     download = Download(
+        at=utcnow(),
         resource_file_id=file.id,
         user_id=user.id,
         user_email=user.email,
@@ -249,6 +251,8 @@ def record_download(
         reason=reason,
     )
     db.session.add(download)
+    if status == "sent" and release_id is not None and user.centre_id is not None:
+        figures.download_sent(release_id, user.centre_id, download.at, user.email)
     return download
 
 
