@@ -1,7 +1,7 @@
 """Audit Reports: the landing page (the releases) and the report by release, with its
 exports. The by-centre and by-resource reports live in audit_history.py."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from flask import abort, current_app, request, url_for
 
@@ -9,7 +9,6 @@ from app.extensions import db
 from app.models import Release
 from app.reports import bp
 from app.services import clock
-from app.services.audit import record_event
 from app.services.geography import countries
 from app.services.reports import audit as reports
 from app.services.reports.audit import (
@@ -20,9 +19,8 @@ from app.services.reports.audit import (
     ReleaseFilters,
 )
 from app.services.timetable.instants import wall_time
-from app.services.transactions import begin_write
 from app.web.access import allow
-from app.web.exports import EXPORT_FORMATS, export_download
+from app.web.exports import EXPORT_FORMATS, recorded_export
 from app.web.formatting import local_time
 from app.web.htmx import render_page_or_fragment
 from app.web.paging import page_number
@@ -126,33 +124,19 @@ def audit_release_export(release_id: int):
         abort(404)
     filters = _filters(request.args)
     names = countries()
-    counted = [0]
-
-    def cells() -> Iterator[tuple]:
-        for row in reports.export_rows(release, filters, clock.utcnow()):
-            counted[0] += 1
-            yield _export_cells(row, names)
-
-    response = export_download(
+    return recorded_export(
         file_format,
         f"audit-{release.series}-release-{release.id}",
         "Audit report",
         EXPORT_HEADER,
-        cells(),
-    )
-    # Read first, then record: the write lock is taken only now, for the Event.
-    begin_write()
-    record_event(
-        "report.exported",
+        (
+            _export_cells(row, names)
+            for row in reports.export_rows(release, filters, clock.utcnow())
+        ),
+        report="audit by release",
         subject=release,
-        details={
-            "report": "audit by release",
-            "format": file_format,
-            "filters": filters.args(),
-            "rows": counted[0],
-        },
+        details={"filters": filters.args()},
     )
-    return response
 
 
 def _export_time(moment, timezone: str | None = None) -> str:

@@ -2,14 +2,11 @@
 refused attempt, with who, when (UTC and the centre's local time) and from where;
 each exported whole as .xlsx or CSV."""
 
-from collections.abc import Iterable, Iterator
-
 from flask import abort, current_app, redirect, render_template, request, url_for
 
 from app.extensions import db
 from app.models import Centre, Resource
 from app.reports import bp
-from app.services.audit import record_event
 from app.services.geography import countries
 from app.services.reports import history
 from app.services.reports.history import (
@@ -22,9 +19,8 @@ from app.services.reports.history import (
 from app.services.resources.catalogue import series_in_use
 from app.services.resources.naming import kind_label, series_label
 from app.services.timetable.instants import wall_time
-from app.services.transactions import begin_write
 from app.web.access import allow
-from app.web.exports import EXPORT_FORMATS, export_download
+from app.web.exports import EXPORT_FORMATS, recorded_export
 from app.web.htmx import render_page_or_fragment
 from app.web.paging import page_number
 
@@ -49,19 +45,6 @@ def _export_format() -> str:
     return value if value in EXPORT_FORMATS else ""
 
 
-class _Counted:
-    """The rows of an export, counted as the writer takes them (for its Event)."""
-
-    def __init__(self, rows: Iterable):
-        self._rows = rows
-        self.count = 0
-
-    def __iter__(self) -> Iterator:
-        for row in self._rows:
-            self.count += 1
-            yield row
-
-
 def _utc_cell(row: DownloadRow) -> str:
     return f"{row.at:%Y-%m-%d %H:%M:%S}"
 
@@ -80,16 +63,6 @@ def _release_cell(row: DownloadRow) -> str:
 
 def _status_cell(row: DownloadRow) -> str:
     return STATUS_FILTERS.get(row.status, row.status)
-
-
-def _exported(response, rows: _Counted, subject, details: dict):
-    """Record the export, once its rows are written: the read transaction that read
-    them ends, and the Event is written in one that holds the write lock from its
-    start (a GET that writes), so no other writer is held up while the rows are read."""
-    details = {**details, "format": _export_format(), "rows": rows.count}
-    begin_write()
-    record_event("report.exported", subject=subject, details=details)
-    return response
 
 
 # ---------------------------------------------------------------------------
@@ -205,22 +178,15 @@ def _centre_export_row(row: DownloadRow) -> tuple:
 
 
 def _export_centre(centre: Centre, filters: CentreFilters):
-    rows = _Counted(
-        _centre_export_row(row) for row in history.export_centre_downloads(centre, filters)
-    )
-    response = export_download(
+    return recorded_export(
         _export_format(),
         f"downloads-{centre.number}",
         f"Downloads {centre.number}",
         CENTRE_HEADER,
-        rows,
-    )
-    return _exported(
-        response,
-        rows,
-        centre,
-        {
-            "report": "downloads by centre",
+        (_centre_export_row(row) for row in history.export_centre_downloads(centre, filters)),
+        report="downloads by centre",
+        subject=centre,
+        details={
             "centre": centre.number,
             "filters": _filter_args(filters, ("release", "status")),
         },
@@ -330,22 +296,15 @@ def _resource_export_row(row: DownloadRow) -> tuple:
 
 
 def _export_resource(resource: Resource, filters: ResourceFilters):
-    rows = _Counted(
-        _resource_export_row(row) for row in history.export_resource_downloads(resource, filters)
-    )
-    response = export_download(
+    return recorded_export(
         _export_format(),
         f"downloads-{resource.series}-{resource.syllabus}-{resource.component}-{resource.id}",
         f"Downloads {resource.syllabus}-{resource.component}",
         RESOURCE_HEADER,
-        rows,
-    )
-    return _exported(
-        response,
-        rows,
-        resource,
-        {
-            "report": "downloads by resource",
+        (_resource_export_row(row) for row in history.export_resource_downloads(resource, filters)),
+        report="downloads by resource",
+        subject=resource,
+        details={
             "resource": f"{resource.series} {resource.syllabus}/{resource.component} "
             f"{resource.kind}: {resource.title}",
             "filters": _filter_args(filters, ("version", "status")),

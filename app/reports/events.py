@@ -3,12 +3,10 @@
 from flask import request, url_for
 
 from app.reports import bp
-from app.services.audit import record_event
 from app.services.reports import event_logs
 from app.services.reports.event_logs import KINDS, EventFilters, EventRow
-from app.services.transactions import begin_write
 from app.web.access import allow
-from app.web.exports import export_download
+from app.web.exports import recorded_export
 from app.web.htmx import render_page_or_fragment
 
 REGION = "event-logs"
@@ -75,25 +73,12 @@ def events():
 
 def _export(filters: EventFilters):
     """Every matching event as CSV, read in batches; then the export is recorded."""
-    counted = 0
-
-    def lines():
-        nonlocal counted
-        for row in event_logs.export_rows(filters):
-            counted += 1
-            yield event_logs.export_line(row)
-
-    response = export_download("csv", "event-logs", "Event Logs", event_logs.EXPORT_HEADER, lines())
-    # A GET that writes: the read is over, so the write lock is taken only now, for the
-    # Event, and not held while a million rows are read.
-    begin_write()
-    record_event(
-        "report.exported",
-        details={
-            "report": "Event Logs",
-            "format": "csv",
-            "filters": filters.as_args(),
-            "rows": counted,
-        },
+    return recorded_export(
+        "csv",
+        "event-logs",
+        "Event Logs",
+        event_logs.EXPORT_HEADER,
+        (event_logs.export_line(row) for row in event_logs.export_rows(filters)),
+        report="Event Logs",
+        details={"filters": filters.as_args()},
     )
-    return response

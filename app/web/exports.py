@@ -17,7 +17,9 @@ from collections.abc import Iterable
 
 from flask import Response, send_file
 
+from app.services.audit import record_event
 from app.services.spreadsheets.writing import text_cell
+from app.services.transactions import begin_write
 from app.web.workbooks import XLSX
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,6 +35,45 @@ def export_download(
     if file_format == "csv":
         return _csv_download(f"{file_stem}.csv", header, rows)
     raise ValueError(f"unknown export format {file_format!r}")
+
+
+def recorded_export(
+    file_format: str,
+    file_stem: str,
+    title: str,
+    header: Iterable,
+    rows: Iterable[Iterable],
+    *,
+    report: str,
+    subject=None,
+    details: dict | None = None,
+) -> Response:
+    """`export_download`, and the Event `report.exported` saying which report, in which
+    format, with what (`details`: its filters...) and how many rows. The Event is
+    recorded once the rows are read, in a transaction that takes the write lock only
+    then (a GET that writes): no writer waits while a big export is read."""
+    counted = _Counted(rows)
+    response = export_download(file_format, file_stem, title, header, counted)
+    begin_write()
+    record_event(
+        "report.exported",
+        subject=subject,
+        details={"report": report, "format": file_format, **(details or {}), "rows": counted.count},
+    )
+    return response
+
+
+class _Counted:
+    """Rows, counted as the writer takes them."""
+
+    def __init__(self, rows: Iterable):
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self):
+        for row in self._rows:
+            self.count += 1
+            yield row
 
 
 def csv_safe(value) -> str:
