@@ -179,7 +179,7 @@ def export_memory(env: dict, release_id: int) -> tuple[float, float, int, float]
             for _ in range(3):
                 browser.request("GET", path)
         # Warm: one small export first (imports openpyxl, fills the caches).
-        browser.request("GET", f"{report}/export?format=xlsx&country=GB")
+        browser.request("GET", f"{report}/export?format=xlsx&country=GB", text=False)
         pid = worker_pid(master)
         idle = memory_kib(pid)["VmRSS"]
         started = time.perf_counter()

@@ -136,14 +136,17 @@ class CentreFigures(db.Model):
     figures.py) so that a report of 10,000 centres reads 10,000 short rows rather than
     300,000 authorisations and every download: its first opening and last closing over
     the resources authorised to it, how many those are, and the files sent to its
-    users under the release. One row per centre the release authorises now."""
+    users under the release. One row per centre the release authorises now. (Manage
+    Releases, its release pages and the Audit Reports read them.)"""
 
     __tablename__ = "release_centre_figures"
 
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), primary_key=True)
-    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the first opening
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the last closing
+    last_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)  # all open from then
+    first_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)  # one closes then
     resources: Mapped[int] = mapped_column(Integer)
     # Downloads with status "sent" under the release (304s and refusals are not).
     downloads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -28,6 +28,10 @@ def upgrade():
         sa.Column("centre_id", sa.Integer(), nullable=False),
         sa.Column("opens_at", app.models.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closes_at", app.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_opens_at", app.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "first_closes_at", app.models.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("resources", sa.Integer(), nullable=False),
         sa.Column("downloads", sa.Integer(), server_default="0", nullable=False),
         sa.Column("first_download_at", app.models.types.UTCDateTime(timezone=True), nullable=True),
@@ -48,8 +52,10 @@ def upgrade():
     op.execute(
         """
         INSERT INTO release_centre_figures (release_id, centre_id, opens_at, closes_at,
-            resources, downloads, first_download_at, first_download_by)
-        SELECT a.release_id, a.centre_id, min(a.opens_at), max(a.closes_at), count(*),
+            last_opens_at, first_closes_at, resources, downloads, first_download_at,
+            first_download_by)
+        SELECT a.release_id, a.centre_id, min(a.opens_at), max(a.closes_at),
+            max(a.opens_at), min(a.closes_at), count(*),
             (SELECT count(*) FROM downloads d WHERE d.release_id = a.release_id
                 AND d.centre_id = a.centre_id AND d.status = 'sent'),
             (SELECT min(d.at) FROM downloads d WHERE d.release_id = a.release_id

@@ -55,19 +55,24 @@ class UndecidedPage(Paging):
     by_release: list[tuple[Release, int]]  # each release with centres waiting, over every page
 
 
+# Authorisations waiting for a decision (a reason is never empty). Written as a range,
+# not IS NOT NULL, and counted over `+ 0` columns: so SQLite reads the few waiting rows
+# from ix_authorisations_review rather than walking all 300,000 in the unique index's
+# order for the DISTINCT (every admin page shows the count in the menu).
+WAITING = Authorisation.review_reason > ""
+
+
 def undecided_count(release_id: int | None = None) -> int:
     """How many (release, centre) pairs wait for a decision (of one release, or all)."""
-    pairs = select(Authorisation.release_id, Authorisation.centre_id).where(
-        Authorisation.review_reason.is_not(None)
-    )
-    if release_id is not None:
-        pairs = pairs.where(Authorisation.release_id == release_id)
+    pairs = select(Authorisation.release_id + 0, Authorisation.centre_id + 0).where(WAITING)
+    if release_id is not None:  # "+ 0" here too: the few waiting rows, then their release
+        pairs = pairs.where(Authorisation.release_id + 0 == release_id)
     pairs = pairs.distinct().subquery()
     return db.session.scalar(select(func.count()).select_from(pairs)) or 0
 
 
 def windows_to_decide(page: int, release_id: int | None = None) -> UndecidedPage:
-    conditions = [Authorisation.review_reason.is_not(None)]
+    conditions = [WAITING]
     if release_id is not None:
         conditions.append(Authorisation.release_id == release_id)
     grouped = (
@@ -148,7 +153,7 @@ def decide(release: Release, centre_ids: list[int] | None, move: bool) -> tuple[
         Authorisation.centre_id,
         Authorisation.review_opens_at,
         Authorisation.review_closes_at,
-    ).where(Authorisation.release_id == release.id, Authorisation.review_reason.is_not(None))
+    ).where(Authorisation.release_id == release.id, WAITING)
     if centre_ids is not None:
         query = query.where(Authorisation.centre_id.in_(sorted(set(centre_ids))))
     waiting = db.session.execute(query).all()

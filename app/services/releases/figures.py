@@ -2,8 +2,8 @@
 
 A report of a release to 10,000 centres needs, for every centre, its first opening, its
 last closing and whether anything was sent to it: worked out from 300,000
-authorisations and half a million downloads on every page view, that is tens of
-milliseconds. So they are kept, like the Errors lists, in the transaction of every
+authorisations and half a million downloads on every page view, that is tens to
+hundreds of milliseconds. So they are kept, like the Errors lists, in the transaction of every
 change to what they count:
 
 - `refresh(release_id, centre_ids)` works a centre's row out again from its
@@ -33,6 +33,8 @@ COLUMNS = (
     "centre_id",
     "opens_at",
     "closes_at",
+    "last_opens_at",
+    "first_closes_at",
     "resources",
     "downloads",
     "first_download_at",
@@ -54,6 +56,8 @@ def _worked_out(where: list):
             _A.c.centre_id,
             func.min(_A.c.opens_at),
             func.max(_A.c.closes_at),
+            func.max(_A.c.opens_at),
+            func.min(_A.c.closes_at),
             func.count(),
             select(func.count()).select_from(_D).where(*sent).scalar_subquery(),
             select(func.min(_D.c.at)).where(*sent).scalar_subquery(),

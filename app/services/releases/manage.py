@@ -8,13 +8,13 @@ per release or per centre. Flushes, never commits.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
     Authorisation,
     Centre,
-    Download,
+    CentreFigures,
     Release,
     ReleaseCentre,
     ReleaseResource,
@@ -84,17 +84,21 @@ class ReleaseSummary:
 
 
 def _windows(release_ids: list[int] | None):
+    """Per release: its windows' first and last opening and closing, authorisations,
+    centres and files sent, from its centres' figures (one short row per centre)."""
+    f = CentreFigures
     query = select(
-        Authorisation.release_id,
-        func.min(Authorisation.opens_at),
-        func.max(Authorisation.opens_at),
-        func.min(Authorisation.closes_at),
-        func.max(Authorisation.closes_at),
+        f.release_id,
+        func.min(f.opens_at),
+        func.max(f.last_opens_at),
+        func.min(f.first_closes_at),
+        func.max(f.closes_at),
+        func.sum(f.resources),
         func.count(),
-        func.count(Authorisation.centre_id.distinct()),
-    ).group_by(Authorisation.release_id)
+        func.sum(f.downloads),
+    ).group_by(f.release_id)
     if release_ids is not None:
-        query = query.where(Authorisation.release_id.in_(release_ids))
+        query = query.where(f.release_id.in_(release_ids))
     return db.session.execute(query)
 
 
@@ -114,23 +118,14 @@ def summaries(
     found = {r.id: ReleaseSummary(r) for r in releases}
     if not found:
         return []
-    for release_id, first_o, last_o, first_c, last_c, count, centres in _windows(ids):
+    for release_id, first_o, last_o, first_c, last_c, count, centres, sent in _windows(ids):
         if release_id in found:
             row = found[release_id]
             row.first_opens, row.last_opens = first_o, last_o
             row.first_closes, row.last_closes = first_c, last_c
-            row.authorisations, row.centres = count, centres
+            row.authorisations, row.centres, row.downloads = count, centres, sent
     for name, counts in (
         ("resources", _counted(ReleaseResource.release_id, release_ids=ids)),
-        (
-            "downloads",
-            _counted(
-                Download.release_id,
-                Download.status == "sent",
-                Download.release_id.is_not(None),
-                release_ids=ids,
-            ),
-        ),
         (
             "left_out",
             _counted(ReleaseCentre.release_id, ReleaseCentre.role == "left-out", release_ids=ids),
@@ -238,68 +233,59 @@ def release_centres(
     from its last closing, and "open" in between; "downloaded" means at least one
     file was sent to it under this release."""
     size = size or PAGE_SIZE
-    opens = func.min(Authorisation.opens_at)
-    closes = func.max(Authorisation.closes_at)
-    downloaded_ids = (
-        select(Download.centre_id)
-        .where(Download.release_id == release.id, Download.status == "sent")
-        .distinct()
-    )
-    downloaded = Authorisation.centre_id.in_(downloaded_ids)
-    conditions = [Authorisation.release_id == release.id]
+    f = CentreFigures
+    conditions = [f.release_id == release.id]
     if filters.country:
         conditions.append(Centre.country == filters.country)
     if filters.downloaded == "yes":
-        conditions.append(downloaded)
+        conditions.append(f.downloads > 0)
     elif filters.downloaded == "no":
-        conditions.append(~downloaded)
-    having = []
+        conditions.append(f.downloads == 0)
     if filters.status == "not-yet":
-        having.append(opens > now)
+        conditions.append(f.opens_at > now)
     elif filters.status == "open":
-        having.append(and_(opens <= now, closes > now))
+        conditions.extend((f.opens_at <= now, f.closes_at > now))
     elif filters.status == "closed":
-        having.append(closes <= now)
-    grouped = (
+        conditions.append(f.closes_at <= now)
+    in_release = select(f.centre_id).join(Centre, Centre.id == f.centre_id)
+    total = db.session.scalar(
+        select(func.count()).select_from(in_release.where(*conditions).subquery())
+    )
+    pages = max(1, -(-(total or 0) // size))
+    number = min(page, pages)
+    rows = []
+    for centre_id, num, name, country, tz, first, last, count, sent in db.session.execute(
         select(
-            Authorisation.centre_id,
+            f.centre_id,
             Centre.number,
             Centre.name,
             Centre.country,
             Centre.timezone,
-            opens.label("opens_at"),
-            closes.label("closes_at"),
-            func.count().label("resources"),
-            func.max(case((downloaded, 1), else_=0)).label("downloaded"),
+            f.opens_at,
+            f.closes_at,
+            f.resources,
+            f.downloads,
         )
-        .join(Centre, Centre.id == Authorisation.centre_id)
+        .join(Centre, Centre.id == f.centre_id)
         .where(*conditions)
-        .group_by(
-            Authorisation.centre_id, Centre.number, Centre.name, Centre.country, Centre.timezone
-        )
-        .having(*having)
-    )
-    total = db.session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
-    pages = max(1, -(-total // size))
-    number = min(page, pages)
-    rows = []
-    for centre_id, num, name, country, tz, first, last, count, sent in db.session.execute(
-        grouped.order_by(Centre.number).limit(size).offset((number - 1) * size)
+        .order_by(Centre.number)
+        .limit(size)
+        .offset((number - 1) * size)
     ):
         status = "not-yet" if now < first else "closed" if last <= now else "open"
         rows.append(
-            CentreRow(centre_id, num, name, country, tz, first, last, count, bool(sent), status)
+            CentreRow(centre_id, num, name, country, tz, first, last, count, sent > 0, status)
         )
     countries = list(
         db.session.scalars(
             select(Centre.country)
-            .join(Authorisation, Authorisation.centre_id == Centre.id)
-            .where(Authorisation.release_id == release.id)
+            .join(f, f.centre_id == Centre.id)
+            .where(f.release_id == release.id)
             .distinct()
             .order_by(Centre.country)
         )
     )
-    return CentrePage(rows, total, number, size, countries)
+    return CentrePage(rows, total or 0, number, size, countries)
 
 
 def cancel_release(

@@ -11,14 +11,13 @@ templates/releases/_progress.html) is worked out here, without the request.
 """
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Authorisation, Centre, Download, Release
+from app.models import Centre, CentreFigures, Release
 
 MAX_STEPS = 200
 ZONES_SHOWN = 6  # time zones named in a step of the table; the rest are counted
@@ -74,21 +73,14 @@ class Progress:
 
 def release_progress(release: Release, now: datetime) -> Progress:
     """The progress of `release` up to `now`."""
-    first = (
-        # One row per centre (uq_authorisation leads with release_id).
-        select(
-            Authorisation.centre_id,
-            func.min(Authorisation.opens_at).label("opens_at"),
-            func.max(Authorisation.closes_at).label("closes_at"),
-        )
-        .where(Authorisation.release_id == release.id)
-        .group_by(Authorisation.centre_id)
-        .subquery()
-    )
+    # Each centre's first opening and last closing, and its first download, are its
+    # figures in the release (release_centre_figures: one row per centre it authorises).
+    f = CentreFigures
     openings = db.session.execute(
-        select(first.c.opens_at, Centre.timezone, func.count(), func.max(first.c.closes_at))
-        .join(Centre, Centre.id == first.c.centre_id)
-        .group_by(first.c.opens_at, Centre.timezone)
+        select(f.opens_at, Centre.timezone, func.count(), func.max(f.closes_at))
+        .join(Centre, Centre.id == f.centre_id)
+        .where(f.release_id == release.id)
+        .group_by(f.opens_at, Centre.timezone)
     ).all()
     centres = sum(count for _, _, count, _ in openings)
     if not centres:
@@ -105,16 +97,11 @@ def release_progress(release: Release, now: datetime) -> Progress:
     if end < first_opens:
         return progress
     # Each centre's first download sent under the release, of the centres it still
-    # authorises (a centre removed from it is not counted).
-    authorised = select(Authorisation.centre_id).where(Authorisation.release_id == release.id)
+    # authorises (a centre removed from it has no figures).
     first_downloads = db.session.scalars(
-        select(func.min(Download.at))
-        .where(
-            Download.release_id == release.id,
-            Download.status == "sent",
-            Download.centre_id.in_(authorised),
+        select(f.first_download_at).where(
+            f.release_id == release.id, f.first_download_at.is_not(None)
         )
-        .group_by(Download.centre_id)
     ).all()
     changes = _changes(openings, first_downloads, first_opens, end)
     steps, merged = _steps(changes, first_opens, end)
@@ -123,16 +110,19 @@ def release_progress(release: Release, now: datetime) -> Progress:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Change:
     opened: int = 0
     downloaded: int = 0
-    zones: Counter = field(default_factory=Counter)
+    # A plain dict, not a Counter: thousands of these are made (one per first
+    # download's time), and a Counter costs ten times as much to make.
+    zones: dict = field(default_factory=dict)
 
     def add(self, other: "_Change") -> None:
         self.opened += other.opened
         self.downloaded += other.downloaded
-        self.zones.update(other.zones)
+        for zone, count in other.zones.items():
+            self.zones[zone] = self.zones.get(zone, 0) + count
 
 
 def _changes(openings, first_downloads, start: datetime, end: datetime) -> dict:
@@ -141,7 +131,7 @@ def _changes(openings, first_downloads, start: datetime, end: datetime) -> dict:
         if opens_at <= end:
             change = changes.setdefault(opens_at, _Change())
             change.opened += count
-            change.zones[timezone] += count
+            change.zones[timezone] = change.zones.get(timezone, 0) + count
     for at in first_downloads:
         # A download before the first opening can only be from a window since moved.
         at = max(at, start)
