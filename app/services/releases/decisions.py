@@ -64,11 +64,15 @@ WAITING = Authorisation.review_reason > ""
 
 def undecided_count(release_id: int | None = None) -> int:
     """How many (release, centre) pairs wait for a decision (of one release, or all)."""
+    return db.session.scalar(undecided_count_query(release_id)) or 0
+
+
+def undecided_count_query(release_id: int | None = None):
+    """undecided_count's statement (for the menu, which asks it with other counts)."""
     pairs = select(Authorisation.release_id + 0, Authorisation.centre_id + 0).where(WAITING)
     if release_id is not None:  # "+ 0" here too: the few waiting rows, then their release
         pairs = pairs.where(Authorisation.release_id + 0 == release_id)
-    pairs = pairs.distinct().subquery()
-    return db.session.scalar(select(func.count()).select_from(pairs)) or 0
+    return select(func.count()).select_from(pairs.distinct().subquery())
 
 
 def windows_to_decide(page: int, release_id: int | None = None) -> UndecidedPage:

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import and_, case, exists, false, func, literal_column, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -271,6 +271,24 @@ DOWNLOADS, FILES, RESOURCES = Download.__table__, ResourceFile.__table__, Resour
 FIGURES = CentreFigures.__table__
 
 
+def _replaced_condition(release_id: int, centre_id, *, every: bool):
+    """Whether the centre (the column `centre_id`) downloaded a replaced version: false
+    outright when no resource of the release has a replaced file (the usual case: one
+    indexed look), else found for the whole release (`every`) or centre by centre."""
+    replaced_any = db.session.scalar(
+        select(ONE)
+        .select_from(ReleaseResource)
+        .join(Resource, Resource.id == ReleaseResource.resource_id)
+        .where(ReleaseResource.release_id == release_id, Resource.current_version > 1)
+        .limit(1)
+    )
+    if replaced_any is None:
+        return false()
+    if every:
+        return centre_id.in_(_replaced_centres(release_id))
+    return _replaced_for(release_id, centre_id)
+
+
 def _replaced_centres(release_id: int):
     """The ids of the centres that downloaded a replaced version and not the current
     one since: for some resource of the release, the latest old version sent to the
@@ -333,7 +351,7 @@ def release_totals(release: Release, filters: ReleaseFilters, now: datetime) -> 
     replaced versions, and how many the filters keep. One statement over the
     release's figures."""
     f = FIGURES
-    replaced = f.c.centre_id.in_(_replaced_centres(release.id))
+    replaced = _replaced_condition(release.id, f.c.centre_id, every=True)
     sent = f.c.downloads > 0
     matching = _conditions(
         filters,
@@ -386,12 +404,9 @@ def _rows_query(release: Release, filters: ReleaseFilters, now: datetime, *, eve
         closes=f.c.closes_at,
         sent=f.c.downloads > 0,
     )
-    replaced_ids = _replaced_centres(release.id)
     if filters.replaced:
-        conditions.append(f.c.centre_id.in_(replaced_ids))
-    replaced = (
-        f.c.centre_id.in_(replaced_ids) if every else _replaced_for(release.id, f.c.centre_id)
-    )
+        conditions.append(_replaced_condition(release.id, f.c.centre_id, every=True))
+    replaced = _replaced_condition(release.id, f.c.centre_id, every=every)
     return (
         select(
             f.c.centre_id,
