@@ -165,52 +165,31 @@ class CountryTotals:
     last_closes: datetime | None  # the last centre's last closing
 
 
+def _summed(name: str) -> property:
+    """A total over the countries of one of CountryTotals' counts."""
+    return property(lambda self: sum(getattr(row, name) for row in self.by_country))
+
+
 @dataclass(frozen=True)
 class ReleaseTotals:
     by_country: list[CountryTotals]
 
-    def _sum(self, name: str) -> int:
-        return sum(getattr(row, name) for row in self.by_country)
-
-    @property
-    def centres(self) -> int:
-        return self._sum("centres")
-
-    @property
-    def downloaded(self) -> int:
-        return self._sum("downloaded")
-
-    @property
-    def not_yet(self) -> int:
-        return self._sum("not_yet")
-
-    @property
-    def closed(self) -> int:
-        return self._sum("closed")
+    centres = _summed("centres")
+    downloaded = _summed("downloaded")
+    not_yet = _summed("not_yet")
+    closed = _summed("closed")
+    missed_open = _summed("missed_open")
+    missed_closed = _summed("missed_closed")
+    replaced = _summed("replaced")
+    matching = _summed("matching")
 
     @property
     def open(self) -> int:
         return self.centres - self.not_yet - self.closed
 
     @property
-    def missed_open(self) -> int:
-        return self._sum("missed_open")
-
-    @property
-    def missed_closed(self) -> int:
-        return self._sum("missed_closed")
-
-    @property
     def not_downloaded(self) -> int:
         return self.missed_open + self.missed_closed
-
-    @property
-    def replaced(self) -> int:
-        return self._sum("replaced")
-
-    @property
-    def matching(self) -> int:
-        return self._sum("matching")
 
     @property
     def countries(self) -> list[str]:
