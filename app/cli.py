@@ -12,7 +12,7 @@ from app.services.accounts.password_policy import password_problem
 from app.services.accounts.users import create_activated_staff
 from app.services.audit import record_event
 from app.services.clock import utcnow
-from app.services.demo import seed_demo, seed_scale
+from app.services.demo import seed_demo, seed_demo_release, seed_scale
 from app.services.email.outbox import send_due
 from app.services.email.transport import transport_for
 from app.services.event_chain import verify
@@ -73,6 +73,7 @@ def register_cli(app: Flask) -> None:
                 "PORTAL_ENV=development (as `make run` sets), or with --force."
             )
         sign_ins = seed_demo()
+        seed_demo_release(Storage(app.config["RESOURCE_STORAGE_DIR"]))
         db.session.commit()
         if centres:
             started = time.perf_counter()

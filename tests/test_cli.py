@@ -192,3 +192,26 @@ def test_development_emails_stand_out_in_the_console(capsys):
     assert "=" * 72 + "\nEMAIL (development: printed, not sent) to head@example.org" in printed
     assert "Subject: Activate your account\n" in printed
     assert "https://portal.example.org/activate/abc\n" + "=" * 72 in printed
+
+
+def test_seed_demo_makes_a_release_open_now_with_downloads(app, db, client, login_as):
+    from app.models import CentreFigures, Download, Release
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0  # not twice
+    db.session.rollback()
+    release = db.session.scalars(select(Release)).one()
+    figures = db.session.scalars(
+        select(CentreFigures).where(CentreFigures.release_id == release.id)
+    ).all()
+    live = db.session.scalar(
+        select(func.count()).select_from(Centre).where(Centre.deleted_at.is_(None))
+    )
+    assert len(figures) == live
+    downloaded = [f for f in figures if f.downloads]
+    assert 0 < len(downloaded) < live
+    assert db.session.scalar(select(func.count()).select_from(Download)) == len(downloaded)
+    login_as("admin")
+    page = client.get(f"/reports/audit/releases/{release.id}").get_data(as_text=True)
+    assert f"{len(downloaded)} of {live} centres have downloaded." in page

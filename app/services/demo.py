@@ -1,20 +1,27 @@
 """Demo data for `make run` and for trying the portal: centres, staff, centre users, and a
 series's key times, timetable and entries."""
 
+import hashlib
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert, select
 
 from app.extensions import db
-from app.models import Centre, Entry, KeyTime, TimetableSlot, User
+from app.models import Centre, Entry, KeyTime, Release, Resource, ResourceFile, TimetableSlot, User
 from app.models.user import new_session_token
 from app.services import geography
 from app.services.accounts import passwords
 from app.services.accounts.pins import generate_pin
 from app.services.accounts.users import add_centre_user, create_activated_staff
 from app.services.clock import utcnow
+from app.services.releases.planning import plan_release, save_release
+from app.services.releases.windows import WindowRule
+from app.services.resources.catalogue import record_download
+from app.services.resources.storage import Storage
 from app.services.text import search_key
 from app.services.timetable.checks import refresh_key_time_errors
 
@@ -360,3 +367,63 @@ def seed_scale(centres: int, *, seed: int = 2026) -> tuple[int, int]:
             )
     db.session.execute(insert(User), new_users)
     return len(new_centres), len(new_users)
+
+
+DEMO_RELEASE_TITLE = "Pre-release material 0500, open now (demo)"
+DEMO_PRE_RELEASE = (
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj % demo pre-release material 0500\n"
+    b"trailer << /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def seed_demo_release(storage: Storage) -> Release | None:
+    """A release whose window is open now, so that a centre's Home, Manage Releases and
+    the Audit Reports have something to show: pre-release material for 0500 to every
+    live centre, open from yesterday for 30 days, already downloaded by the exams
+    officers of every other demo centre. Nothing if it exists. Flushes only."""
+    if db.session.scalar(select(Release.id).where(Release.title == DEMO_RELEASE_TITLE)):
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "pre-release.pdf"
+        source.write_bytes(DEMO_PRE_RELEASE)
+        stored_name = storage.keep(source, "pdf")
+    resource = Resource(
+        series=DEMO_SERIES, syllabus="0500", component="12", kind="pre-release",
+        title="Pre-release material 0500/12",
+    )  # fmt: skip
+    resource.files.append(
+        ResourceFile(
+            number=1,
+            original_name="0500_s27_pm_12.pdf",
+            stored_name=stored_name,
+            size=len(DEMO_PRE_RELEASE),
+            sha256=hashlib.sha256(DEMO_PRE_RELEASE).hexdigest(),
+            media_type="application/pdf",
+        )
+    )
+    db.session.add(resource)
+    db.session.flush()
+    now = utcnow().replace(microsecond=0)
+    rule = WindowRule(opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30))
+    release = save_release(
+        plan_release(DEMO_SERIES, [resource.id], "all", rule),
+        title=DEMO_RELEASE_TITLE,
+        actor_id=None,
+    )
+    officers = db.session.scalars(
+        select(User)
+        .join(Centre, Centre.id == User.centre_id)
+        .where(
+            Centre.number.in_([c[0] for c in DEMO_CENTRES[::2]]),
+            Centre.deleted_at.is_(None),
+            User.email.startswith("exams."),
+        )
+        .order_by(Centre.number)
+    )
+    for n, officer in enumerate(officers):
+        record_download(
+            resource.files[0], officer, ip=f"203.0.113.{n + 10}", user_agent="Demo browser",
+            range_header=None, release_id=release.id,
+        )  # fmt: skip
+    db.session.flush()
+    return release
