@@ -111,8 +111,9 @@ def seed_downloads(app, release_id: int) -> None:
                 batch = []
         if batch:
             db.session.execute(insert(Download), batch)
-        # What recording each download keeps up as it goes (catalogue.record_download).
-        figures.refresh(release_id)
+        # Bulk-inserted downloads: their figures worked out afresh (recording each
+        # download one by one keeps them as it goes: catalogue.record_download).
+        figures.rebuild(release_id)
         db.session.commit()
 
 

@@ -134,6 +134,8 @@ class Download(db.Model):
         Index("ix_downloads_release_centre", "release_id", "centre_id", "at"),
         # The admin's Home: downloads in the last 24 hours.
         Index("ix_downloads_at", "at"),
+        # Audit Reports' resources to choose from: each file's sent downloads, counted.
+        Index("ix_downloads_resource_file_status", "resource_file_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -230,7 +230,8 @@ def audit_resources():
 def _resource_filters(resource: Resource) -> ResourceFilters:
     raw = request.args.get("version", "")
     numbers = {file.number for file in resource.files}
-    version = int(raw) if raw.isdigit() and len(raw) < 10 and int(raw) in numbers else None
+    version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    version = version if version in numbers else None
     return ResourceFilters(version=version, status=_status_filter())
 
 

@@ -33,10 +33,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Event
 from app.services.clock import utcnow
+from app.services.transactions import EVENT_CHAIN_LOCK
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
-# An arbitrary number naming the event-chain lock among PostgreSQL advisory locks.
-EVENT_CHAIN_LOCK = 7_301_002
 VERIFIED = "events.verified"
 
 # The fields an event's hash covers, in order. Never change this list or `canonical`:
@@ -90,6 +89,8 @@ def chain(connection: Connection, rows: list[dict]) -> None:
         return
     seq, previous = take_head(connection)
     for row in rows:
+        # As the database will give it back: keys as text, tuples as lists.
+        row["details"] = json.loads(json.dumps(row.get("details") or {}))
         seq += 1
         row["seq"] = seq
         previous = row["hash"] = link(previous, row)
@@ -117,7 +118,7 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:
         rows.append({name: getattr(obj, name) for name in CHAINED_FIELDS[1:]})
     chain(session.connection(), rows)
     for obj, row in zip(new, rows, strict=True):
-        obj.seq, obj.hash = row["seq"], row["hash"]
+        obj.seq, obj.hash, obj.details = row["seq"], row["hash"], row["details"]
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def lock_centre_imports() -> None:
 
 RESOURCE_LOCK = 7_301_002
 ENTRY_UPLOAD_LOCK = 7_301_003
+# Handing out places in the Event Logs' hash chain (services/event_chain.py).
+EVENT_CHAIN_LOCK = 7_301_004
 
 
 def lock_entry_uploads() -> None:

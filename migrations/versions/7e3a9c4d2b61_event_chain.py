@@ -2,7 +2,8 @@
 place in a hash chain (seq) and hash, worked out for the events already there;
 triggers that refuse UPDATE and DELETE on events (and TRUNCATE on PostgreSQL);
 indexes for the Event Logs' filters, the Audit Reports by release and by resource,
-and the admin's Home (windows opening soon, downloads in the last 24 hours).
+the resources chooser's download counts, and the admin's Home's downloads in the last
+24 hours.
 
 Revision ID: 7e3a9c4d2b61
 Revises: 5c1d2e7a9b40
@@ -77,9 +78,9 @@ def upgrade():
             "ix_downloads_resource_file", ["resource_file_id", "at"], unique=False
         )
         batch_op.create_index("ix_downloads_at", ["at"], unique=False)
-
-    with op.batch_alter_table("authorisations", schema=None) as batch_op:
-        batch_op.create_index("ix_authorisations_opens", ["opens_at"], unique=False)
+        batch_op.create_index(
+            "ix_downloads_resource_file_status", ["resource_file_id", "status"], unique=False
+        )
 
     # Last: SQLite's batch mode rebuilds the table, which would drop them.
     event_chain.create_triggers(connection)
@@ -88,10 +89,8 @@ def upgrade():
 def downgrade():
     event_chain.drop_triggers(op.get_bind())
 
-    with op.batch_alter_table("authorisations", schema=None) as batch_op:
-        batch_op.drop_index("ix_authorisations_opens")
-
     with op.batch_alter_table("downloads", schema=None) as batch_op:
+        batch_op.drop_index("ix_downloads_resource_file_status")
         batch_op.drop_index("ix_downloads_at")
         batch_op.drop_index("ix_downloads_resource_file")
         batch_op.create_index("ix_downloads_resource_file", ["resource_file_id"], unique=False)

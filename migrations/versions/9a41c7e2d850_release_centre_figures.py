@@ -48,6 +48,9 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("release_id", "centre_id", name=op.f("pk_release_centre_figures")),
     )
+    op.create_index(
+        op.f("ix_release_centre_figures_opens_at"), "release_centre_figures", ["opens_at"]
+    )
     # The same figures services/releases/figures.py keeps, for every release so far.
     op.execute(
         """

@@ -39,3 +39,43 @@ def test_downloads_are_counted_and_the_first_is_kept(
     kept = figures_of(db, released, london)
     assert kept.downloads == 2  # two files sent; the 304 sent nothing
     assert (kept.first_download_at, kept.first_download_by) == (first, officer.email)
+
+
+def test_a_download_during_a_window_change_is_still_counted(
+    app, db, released, paper, london, make_user
+):
+    """Moving windows works the figures out again in place: a download another
+    transaction records meanwhile (it waits for the row, then counts) is not lost."""
+    import threading
+
+    from app.models import User
+    from app.services.releases import figures
+    from app.services.resources.catalogue import record_download
+
+    officer_id = make_user("centre", centre=london).id
+    db.session.rollback()
+    figures.refresh(released.id, [london.id])  # this transaction now holds the row
+    done = threading.Event()
+
+    def download_meanwhile():
+        with app.app_context():
+            from app.extensions import db as other
+            from app.services.transactions import begin_write
+
+            begin_write()  # as the download route does: the write lock first, waiting for it
+            user = other.session.get(User, officer_id)
+            file = other.session.get(type(paper.files[0]), paper.files[0].id)
+            record_download(
+                file, user, ip=None, user_agent=None, range_header=None, release_id=released.id
+            )
+            other.session.commit()
+            done.set()
+
+    worker = threading.Thread(target=download_meanwhile)
+    worker.start()
+    assert not done.wait(0.5)  # it waits for the refresh's transaction
+    db.session.commit()
+    worker.join(10)
+    assert done.is_set()
+    kept = figures_of(db, released, london)
+    assert kept.downloads == 1

@@ -51,7 +51,7 @@ def download(db, paper, centre, release_id, status="sent"):
         )
     )
     if release_id is not None:
-        figures.refresh(release_id, [centre.id])  # as recording a download does
+        figures.rebuild(release_id, [centre.id])  # rows made by hand: worked out afresh
     db.session.commit()
 
 

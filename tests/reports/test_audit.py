@@ -81,7 +81,7 @@ def keep_figures(db, *releases) -> None:
     """What the release services do after changing authorisations or downloads: the
     rows here are made by hand."""
     for release in releases:
-        figures.refresh(release.id)
+        figures.rebuild(release.id)
     db.session.commit()
 
 

@@ -82,7 +82,7 @@ def add_download(db, file, centre, at, user=None, **values) -> Download:
     )
     db.session.add(download)
     if download.release_id is not None and download.centre_id is not None:
-        figures.refresh(download.release_id, [download.centre_id])  # as recording one does
+        figures.rebuild(download.release_id, [download.centre_id])  # made by hand
     db.session.commit()
     return download
 
@@ -341,7 +341,7 @@ def many_downloads(db, world, count: int, centre=None) -> None:
             for n in range(count)
         ],
     )
-    figures.refresh(world.release_id, [centre.id])  # as recording downloads does
+    figures.rebuild(world.release_id, [centre.id])  # made by hand: worked out afresh
     db.session.commit()
 
 

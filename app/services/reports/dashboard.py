@@ -11,8 +11,8 @@ from sqlalchemy import func, select, union_all
 
 from app.extensions import db
 from app.models import (
-    Authorisation,
     Centre,
+    CentreFigures,
     Download,
     EntryError,
     EntryUpload,
@@ -152,26 +152,23 @@ def newest_events(actions: list[str], limit: int) -> list[Event]:
 
 
 def upcoming_openings(now: datetime, within: timedelta = UPCOMING) -> list[UpcomingOpening]:
-    """Releases (not cancelled) with windows opening after `now` and within `within`,
-    soonest first: one grouped query. A centre counts once per release however many
-    of its resources open then. (Authorisations are found by opens_at: an index on
-    authorisations (opens_at) keeps this from reading every authorisation.)"""
-    first = func.min(Authorisation.opens_at)
+    """Releases (not cancelled) with centres whose window opens after `now` and
+    within `within` (a centre's window opens with its first resource, as on Manage
+    Releases and the Audit Reports), soonest first: one grouped query over the
+    centres' figures (ix_release_centre_figures_opens_at), not the authorisations."""
+    f = CentreFigures
+    first = func.min(f.opens_at)
     rows = db.session.execute(
         select(
             Release.id,
             Release.title,
             Release.series,
-            func.count(Authorisation.centre_id.distinct()),
+            func.count(),
             first,
-            func.max(Authorisation.opens_at),
+            func.max(f.opens_at),
         )
-        .join(Release, Release.id == Authorisation.release_id)
-        .where(
-            Authorisation.opens_at > now,
-            Authorisation.opens_at <= now + within,
-            Release.cancelled_at.is_(None),
-        )
+        .join(Release, Release.id == f.release_id)
+        .where(f.opens_at > now, f.opens_at <= now + within, Release.cancelled_at.is_(None))
         .group_by(Release.id, Release.title, Release.series)
         .order_by(first, Release.id)
         .limit(UPCOMING_SHOWN)
