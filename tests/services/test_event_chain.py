@@ -260,3 +260,13 @@ def test_several_processes_never_fork_the_chain(app, db, database_url, resource_
     assert sorted((w["worker"], w["n"]) for w in written) == [
         (w, n) for w in range(WORKERS) for n in range(ROUNDS)
     ]
+
+
+def test_details_are_hashed_as_the_database_gives_them_back(db):
+    record_event("test.keys", details={2: "two", 10: "ten", "list": (1, 2)})
+    record_events("test.keys_bulk", "Centre", [(1, {3: "three"})])
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.scalars(select(Event.details).order_by(Event.seq)).all()
+    assert stored == [{"2": "two", "10": "ten", "list": [1, 2]}, {"3": "three"}]
+    assert verify(db.session.connection()).whole
