@@ -289,3 +289,10 @@ def test_changing_the_session_token_ends_existing_sessions(client, login_as, db)
     stored.rotate_session_token()
     db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_a_password_typed_as_the_username_is_not_kept(client, csrf_token, db):
+    sign_in(client, csrf_token, "violet harbour lantern 42", "violet harbour lantern 42")
+    sign_in(client, csrf_token, "nobody@example.com", "x")
+    kept = [e.details["username"] for e in events(db, "login.failed")]
+    assert kept == ["(not an email address: 25 characters)", "nobody@example.com"]

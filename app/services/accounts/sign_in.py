@@ -80,7 +80,7 @@ def sign_in(email: str, password: str, *, now: datetime) -> SignInAttempt:
         record_event(
             "login.failed",
             subject=user,
-            details={"username": email[:254], "reason": attempt.reason},
+            details={"username": _as_logged(email), "reason": attempt.reason},
         )
         db.session.commit()
         return attempt
@@ -105,3 +105,14 @@ def _refusal(user: User | None, now: datetime) -> str | None:
     if is_locked(user, now):
         return "locked"
     return None
+
+
+def _as_logged(typed: str) -> str:
+    """What a refused sign-in's Event keeps of the username typed: an address as typed;
+    anything else (a password typed into the wrong box, say) only as its length, since
+    the Event Logs show and export it."""
+    typed = typed.strip()[:254]
+    local, at, domain = typed.rpartition("@")
+    if at and local and "." in domain and " " not in typed:
+        return typed
+    return f"(not an email address: {len(typed)} characters)"
