@@ -76,18 +76,19 @@ def _release_page(release: Release, status: int = 200, **context):
     now = clock.utcnow()
     filters = _filters()
     opens, closes = _rule_in_words(release)
+    centres = releases.release_centres(release, filters, page_number(request.args.get("page")), now)
+    names = countries()
     return render_template(
         "releases/release.html",
         release=release,
         summary=releases.summary_of(release, now),
         resources=releases.resources_of(release),
         left_out=releases.left_out_centres(release),
-        centres=releases.release_centres(
-            release, filters, page_number(request.args.get("page")), now
-        ),
+        centres=centres,
+        country_choices=[(code, names.get(code, code)) for code in centres.countries],
         filters=filters,
         centre_statuses=CENTRE_STATUSES,
-        country_names=countries(),
+        country_names=names,
         opens_words=opens,
         closes_words=closes,
         local=local_time,

@@ -96,6 +96,7 @@ def audit_release(release_id: int):
     report = reports.release_report(
         release, filters, page_number(request.args.get("page")), clock.utcnow()
     )
+    names, in_release = countries(), set(report.totals.countries)
     return render_page_or_fragment(
         "reports/audit_release.html",
         "reports/audit_release_results.html",
@@ -105,8 +106,9 @@ def audit_release(release_id: int):
         totals=report.totals,
         filters=filters,
         list_args=filters.args(),
-        country_names=countries(),
-        zones=ZONES,
+        country_names=names,
+        country_choices=[(code, name) for code, name in names.items() if code in in_release],
+        zone_choices=[(zone, f"Zone {zone}") for zone in ZONES],
         window_statuses=WINDOW_STATUSES,
         downloaded_choices=DOWNLOADED_CHOICES,
         local=local_time,

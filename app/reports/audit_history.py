@@ -124,7 +124,14 @@ def audit_centre(centre_id: int):
         centre=centre,
         country=countries().get(centre.country, centre.country),
         filters=filters,
-        release_options=options,
+        release_choices=[
+            (
+                option.value,
+                f"{option.label} – {option.attempts:,} "
+                f"{'attempt' if option.attempts == 1 else 'attempts'}",
+            )
+            for option in options
+        ],
         status_options=STATUS_FILTERS,
         results=history.centre_downloads(centre, filters, page_number(request.args.get("page"))),
         list_args={"centre_id": centre.id, **_filter_args(filters, ("release", "status"))},
@@ -248,6 +255,15 @@ def audit_resource(resource_id: int):
         RESOURCE_RESULTS,
         resource=resource,
         filters=filters,
+        version_choices=[
+            (
+                file.number,
+                f"Version {file.number}"
+                f"{' (current)' if file.number == resource.current_version else ''}"
+                f" – {file.original_name}",
+            )
+            for file in reversed(resource.files)
+        ],
         status_options=STATUS_FILTERS,
         results=history.resource_downloads(
             resource, filters, page_number(request.args.get("page"))
