@@ -139,41 +139,27 @@ def audit_centre(centre_id: int):
     )
 
 
+WHEN_HEADER = ("When (UTC)", "When (centre's local time)")
+FILE_HEADER = ("Version", "Current version", "File name", "SHA-256")
+ATTEMPT_HEADER = ("User", "IP address", "Status", "Reason", "Release", "Range", "User agent")
 CENTRE_HEADER = (
-    "When (UTC)",
-    "When (centre's local time)",
-    "Series",
-    "Syllabus",
-    "Component",
-    "Kind",
-    "Title",
-    "Version",
-    "Current version",
-    "File name",
-    "SHA-256",
-    "User",
-    "IP address",
-    "Status",
-    "Reason",
-    "Release",
-    "Range",
-    "User agent",
+    *WHEN_HEADER,
+    *("Series", "Syllabus", "Component", "Kind", "Title"),
+    *FILE_HEADER,
+    *ATTEMPT_HEADER,
 )
 
 
-def _centre_export_row(row: DownloadRow) -> tuple:
+def _when_cells(row: DownloadRow) -> tuple:
+    return (_utc_cell(row), _local_cell(row))
+
+
+def _file_cells(row: DownloadRow) -> tuple:
+    return (row.version, row.current_version, row.file_name, row.sha256)
+
+
+def _attempt_cells(row: DownloadRow) -> tuple:
     return (
-        _utc_cell(row),
-        _local_cell(row),
-        row.series,
-        row.syllabus,
-        row.component,
-        kind_label(row.kind),
-        row.title,
-        row.version,
-        row.current_version,
-        row.file_name,
-        row.sha256,
         row.user_email,
         row.ip,
         _status_cell(row),
@@ -182,6 +168,11 @@ def _centre_export_row(row: DownloadRow) -> tuple:
         row.range,
         row.user_agent,
     )
+
+
+def _centre_export_row(row: DownloadRow) -> tuple:
+    what = (row.series, row.syllabus, row.component, kind_label(row.kind), row.title)
+    return (*_when_cells(row), *what, *_file_cells(row), *_attempt_cells(row))
 
 
 def _export_centre(centre: Centre, filters: CentreFilters):
@@ -274,42 +265,16 @@ def audit_resource(resource_id: int):
 
 
 RESOURCE_HEADER = (
-    "When (UTC)",
-    "When (centre's local time)",
-    "Version",
-    "Current version",
-    "File name",
-    "SHA-256",
-    "Centre Number",
-    "Centre time zone",
-    "User",
-    "IP address",
-    "Status",
-    "Reason",
-    "Release",
-    "Range",
-    "User agent",
+    *WHEN_HEADER,
+    *FILE_HEADER,
+    *("Centre Number", "Centre time zone"),
+    *ATTEMPT_HEADER,
 )
 
 
 def _resource_export_row(row: DownloadRow) -> tuple:
-    return (
-        _utc_cell(row),
-        _local_cell(row),
-        row.version,
-        row.current_version,
-        row.file_name,
-        row.sha256,
-        row.centre_number if row.centre_id is not None else "Staff",
-        row.centre_timezone,
-        row.user_email,
-        row.ip,
-        _status_cell(row),
-        row.reason,
-        _release_cell(row),
-        row.range,
-        row.user_agent,
-    )
+    centre = (row.centre_number if row.centre_id is not None else "Staff", row.centre_timezone)
+    return (*_when_cells(row), *_file_cells(row), *centre, *_attempt_cells(row))
 
 
 def _export_resource(resource: Resource, filters: ResourceFilters):
