@@ -5,8 +5,9 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
-from app.models import Entry, KeyTime, Resource, TimetableSlot
+from app.models import Entry, KeyTime, Resource, ResourceFile, TimetableSlot
 
 SERIES = "2026-06"
 
@@ -32,6 +33,26 @@ def paper(db):
     db.session.add(resource)
     db.session.commit()
     return resource
+
+
+def paper_file(db, paper) -> ResourceFile:
+    """The paper's file, version 1 (a row only: nothing reads its bytes), made once."""
+    file = db.session.scalars(
+        select(ResourceFile).where(ResourceFile.resource_id == paper.id)
+    ).first()
+    if file is None:
+        file = ResourceFile(
+            resource_id=paper.id,
+            number=1,
+            original_name="0580_s26_qp_22.pdf",
+            stored_name="stored-1",
+            size=10,
+            sha256="0" * 64,
+            media_type="application/pdf",
+        )
+        db.session.add(file)
+        db.session.flush()
+    return file
 
 
 @pytest.fixture

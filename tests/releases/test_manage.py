@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.models import Download, Event, Release, ResourceFile
+from app.models import Download, Event, Release
 from app.services.releases import figures
 from app.services.releases.access import may_download
 from app.services.releases.planning import plan_release, save_release
 from app.services.releases.windows import WindowRule
-from tests.releases.conftest import SERIES
+from tests.releases.conftest import SERIES, paper_file
 
 
 def text_of(response) -> str:
@@ -32,19 +32,7 @@ def released(db, paper, centres):
 
 
 def download(db, paper, centre, release_id, status="sent"):
-    file = db.session.scalars(select(ResourceFile)).first()
-    if file is None:
-        file = ResourceFile(
-            resource_id=paper.id,
-            number=1,
-            original_name="0580_s26_qp_22.pdf",
-            stored_name="stored-1",
-            size=10,
-            sha256="0" * 64,
-            media_type="application/pdf",
-        )
-        db.session.add(file)
-        db.session.flush()
+    file = paper_file(db, paper)
     db.session.add(
         Download(
             resource_file_id=file.id, centre_id=centre.id, release_id=release_id, status=status

@@ -9,12 +9,17 @@ import pytest
 from defusedxml import ElementTree
 from sqlalchemy import delete, insert, select
 
-from app.models import Authorisation, Centre, Download, Release, ResourceFile
+from app.models import Authorisation, Centre, Download, Release
 from app.services.releases import figures
 from app.services.releases.planning import plan_release, save_release
 from app.services.releases.windows import WindowRule
 from app.services.reports.progress import MAX_STEPS, release_progress
-from tests.releases.conftest import SERIES, centres, paper  # noqa: F401  (fixtures used below)
+from tests.releases.conftest import (  # noqa: F401  (fixtures used below)
+    SERIES,
+    centres,
+    paper,
+    paper_file,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -43,17 +48,7 @@ def release(db, paper, centres):  # noqa: F811
 def downloads(db, release, paper, centres):  # noqa: F811
     """Kolkata downloads at 04:00 (after a refused try at 03:00); London at 09:15 and
     again at 10:00 (a second download, not a second centre), and Chicago at 15:00."""
-    file = ResourceFile(
-        resource_id=paper.id,
-        number=1,
-        original_name="0580_s26_qp_22.pdf",
-        stored_name="stored-1",
-        size=10,
-        sha256="0" * 64,
-        media_type="application/pdf",
-    )
-    db.session.add(file)
-    db.session.flush()
+    file = paper_file(db, paper)
     for centre, moment, status in (
         ("kolkata", at(1, 3), "refused"),
         ("kolkata", at(1, 4), "sent"),

@@ -368,11 +368,9 @@ def _window(filters: EventFilters, keyset: list, *, newest_first: bool, limit: i
     event of the kind (a million sign-ins) to return fifty. So each action is an arm
     of its own, `action = ? ... ORDER BY id LIMIT n`, reading at most n ids from the
     index (action, id); the arms' ids (n per action at most) are then merged.
-    Indexes for the other filters: actor (actor_email, id), ip (ip, id), subject
-    ix_events_subject (subject_type, subject_id, id), dates the index on at. Those on
-    (action, id), (actor_email, id) and (ip, id) are asked of the schema; without
-    them a filter walks the id index newest first, which is quick for common values
-    and slow for rare ones."""
+    Indexes for the other filters: actor ix_events_actor (actor_email, id), ip
+    ix_events_ip (ip, id), subject ix_events_subject (subject_type, subject_id, id),
+    dates the index on at."""
     order = Event.id.desc() if newest_first else Event.id.asc()
     conditions = [*_conditions(filters), *keyset]
     if not filters.kind:
